@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+// charnn: a character-level RNN / LSTM / GRU trainer and sampler. No package dependencies.
+import PackageDescription
+
+// The kernels are written with SIMD types; they only become AVX/FMA instructions when the
+// compiler may target the CPU it runs on. Bounds and exclusivity checks are dropped from
+// release builds of the numeric library only (the CLI keeps its checks).
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"]),
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "charnn",
+    products: [
+        .library(name: "CharRNN", targets: ["CharRNN"]),
+        .executable(name: "charnn", targets: ["charnn"]),
+    ],
+    targets: [
+        .target(name: "CharRNN", swiftSettings: fastMath),
+        .executableTarget(name: "charnn", dependencies: ["CharRNN"]),
+        .target(name: "TestSupport", dependencies: ["CharRNN"], path: "Tests/TestSupport"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

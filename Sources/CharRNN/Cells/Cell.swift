@@ -1,0 +1,129 @@
+// What every recurrent cell shares: its kind, where its weights sit in the flat parameter buffer,
+// and the per-layer cache its forward pass fills for its backward pass.
+//
+// Shape letters, fixed for the whole library: B batch streams, T time steps, V vocabulary,
+// H hidden units, I a layer's input width (V for layer 0, H above), G gate blocks (RNN 1, GRU 3,
+// LSTM 4). Activations are time-major: element (t, b, j) of a (T, B, H) buffer is at (t·B + b)·H + j.
+
+public enum CellKind: String, CaseIterable, Sendable, Codable {
+    case rnn, lstm, gru
+
+    /// Gate blocks stacked in the weight matrices, in PyTorch's order:
+    /// RNN (h); LSTM (i, f, g, o); GRU (r, z, n).
+    public var gateCount: Int {
+        switch self {
+        case .rnn: return 1
+        case .lstm: return 4
+        case .gru: return 3
+        }
+    }
+
+    public var hasCellState: Bool { self == .lstm }
+
+    /// Names of the gate blocks, in weight-row order.
+    public var gateNames: [String] {
+        switch self {
+        case .rnn: return ["h"]
+        case .lstm: return ["i", "f", "g", "o"]
+        case .gru: return ["r", "z", "n"]
+        }
+    }
+
+    var implementation: RecurrentCell.Type {
+        switch self {
+        case .rnn: return VanillaRNNCell.self
+        case .lstm: return LSTMCell.self
+        case .gru: return GRUCell.self
+        }
+    }
+}
+
+/// Deliberate mistakes a backward pass can be told to make, so the tests can show that the
+/// gradient check catches a dropped term or a wrong sign. Always `.none` outside tests.
+enum GradientFault: Sendable {
+    case none
+    /// LSTM: forget the cell-state path from c_t back to c_{t-1}.
+    case dropCellCarry
+    /// GRU: wrong sign on the update gate's gradient.
+    case flipUpdateGate
+    /// RNN: forget the recurrent path from h_t back to h_{t-1}.
+    case dropRecurrence
+}
+
+/// One layer's weights (or gradients) inside the flat buffer, in PyTorch's layout.
+struct LayerParameters {
+    let weightIH: UnsafeMutablePointer<Float>  // (G·H, I)
+    let weightHH: UnsafeMutablePointer<Float>  // (G·H, H)
+    let biasIH: UnsafeMutablePointer<Float>    // (G·H)
+    let biasHH: UnsafeMutablePointer<Float>    // (G·H)
+}
+
+/// The activations one layer keeps from forward for backward, allocated once for (T, B).
+final class LayerCache {
+    let steps: Int, batch: Int, hidden: Int, gates: Int, inputSize: Int
+    let h: FloatBuffer       // (T+1, B, H): h[0] is the initial state, h[t+1] the output of step t
+    let c: FloatBuffer       // (T+1, B, H): LSTM cell state; empty for other cells
+    let act: FloatBuffer     // (T, B, G·H): gate values after their nonlinearity
+    let aux: FloatBuffer     // (T, B, H): LSTM tanh(c_{t+1}); GRU W_hn·h_t + b_hn
+    let xProj: FloatBuffer   // (T, B, G·H): x_t·W_ihᵀ + b_ih for every step, one product per layer
+    let hProj: FloatBuffer   // (B, G·H): h_t·W_hhᵀ for the current step
+    let dXProj: FloatBuffer  // (T, B, G·H): ∂loss/∂ of the input-side pre-activations
+    let dHProjStorage: FloatBuffer?  // (T, B, G·H): GRU only; its n block differs from dXProj's
+    let dh: FloatBuffer      // (B, H): ∂loss/∂h carried backwards; ∂loss/∂h_0 after backward
+    let dc: FloatBuffer      // (B, H): ∂loss/∂c carried backwards (LSTM)
+    let input: FloatBuffer   // (T, B, I): this layer's input after dropout (layers above 0 only)
+    let dropMask: FloatBuffer  // (T, B, H): dropout scale applied to this layer's output (0 or 1/(1-p))
+
+    /// Recurrent-side pre-activation gradients; the same buffer as `dXProj` unless the cell
+    /// says otherwise.
+    var dHProj: FloatBuffer { dHProjStorage ?? dXProj }
+
+    init(kind: CellKind, steps T: Int, batch B: Int, hidden H: Int, inputSize I: Int, needsInput: Bool, needsMask: Bool) {
+        steps = T; batch = B; hidden = H; gates = kind.gateCount; inputSize = I
+        let GH = kind.gateCount * H
+        h = FloatBuffer(count: (T + 1) * B * H)
+        c = FloatBuffer(count: kind.hasCellState ? (T + 1) * B * H : 0)
+        act = FloatBuffer(count: T * B * GH)
+        aux = FloatBuffer(count: kind == .rnn ? 0 : T * B * H)
+        xProj = FloatBuffer(count: T * B * GH)
+        hProj = FloatBuffer(count: B * GH)
+        dXProj = FloatBuffer(count: T * B * GH)
+        dHProjStorage = kind == .gru ? FloatBuffer(count: T * B * GH) : nil
+        dh = FloatBuffer(count: B * H)
+        dc = FloatBuffer(count: kind.hasCellState ? B * H : 0)
+        input = FloatBuffer(count: needsInput ? T * B * I : 0)
+        dropMask = FloatBuffer(count: needsMask ? T * B * H : 0)
+    }
+}
+
+/// A cell type: its recurrence over T steps and the hand-written backward of that recurrence.
+/// The input-side products (x·W_ihᵀ before, and the weight gradients after) are the same for
+/// every cell, so `Model` does them once per layer as single large products.
+protocol RecurrentCell {
+    /// Steps t = 0 ..< T: reads `xProj` and h[0] (and c[0]); writes h[1...T], c, `act`, `aux`.
+    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int)
+
+    /// Reads dH (T, B, H), ∂loss/∂h[t+1] arriving from above for each step, and the cache.
+    /// Writes `dXProj` and `dHProj` for every step and leaves ∂loss/∂h[0] in `dh`
+    /// (∂loss/∂c[0] in `dc`). Overwrites; the weight gradients are accumulated by the caller.
+    static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
+                         steps T: Int, batch B: Int, fault: GradientFault)
+}
+
+extension RecurrentCell {
+    /// hProj (B, G·H) = h_t (B, H) · W_hhᵀ.
+    @inline(__always)
+    static func recurrentProjection(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int) {
+        let H = cache.hidden, GH = cache.gates * H
+        gemm(.none, .transposed, m: B, n: GH, k: H, cache.h.pointer(at: t * B * H), lda: H,
+             w.weightHH, ldb: H, beta: 0, cache.hProj.base, ldc: GH)
+    }
+
+    /// dh (B, H) = dHProj_t (B, G·H) · W_hh + beta · dh.
+    @inline(__always)
+    static func recurrentGradient(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int, beta: Float) {
+        let H = cache.hidden, GH = cache.gates * H
+        gemm(.none, .none, m: B, n: H, k: GH, cache.dHProj.pointer(at: t * B * GH), lda: GH,
+             w.weightHH, ldb: H, beta: beta, cache.dh.base, ldc: H)
+    }
+}

@@ -1,0 +1,42 @@
+// The vanilla (Elman) RNN cell, PyTorch's nn.RNN with tanh:
+//   h_{t+1} = tanh(x_t·W_ihᵀ + b_ih + h_t·W_hhᵀ + b_hh)
+// Per-step cache: only h (the derivative of tanh is 1 - h²).
+
+enum VanillaRNNCell: RecurrentCell {
+    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int) {
+        let H = cache.hidden
+        let hp = cache.hProj.base
+        for t in 0..<T {
+            recurrentProjection(w, cache, step: t, batch: B)
+            let xp = cache.xProj.pointer(at: t * B * H)      // (B, H)
+            let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
+            for b in 0..<B {
+                for j in 0..<H {
+                    let k = b * H + j
+                    hNext[k] = tanhf_(xp[k] + hp[k] + w.biasHH[j])
+                }
+            }
+        }
+    }
+
+    static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
+                         steps T: Int, batch B: Int, fault: GradientFault) {
+        let H = cache.hidden
+        let dh = cache.dh.base
+        dh.update(repeating: 0, count: B * H)
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let hNext = cache.h.pointer(at: (t + 1) * B * H)
+            let dIn = dH + t * B * H
+            let dpre = cache.dXProj.pointer(at: t * B * H)
+            for k in 0..<(B * H) {
+                let dy = dIn[k] + dh[k]
+                dpre[k] = dy * (1 - hNext[k] * hNext[k])
+            }
+            if fault == .dropRecurrence {
+                dh.update(repeating: 0, count: B * H)
+            } else {
+                recurrentGradient(w, cache, step: t, batch: B, beta: 0)
+            }
+        }
+    }
+}

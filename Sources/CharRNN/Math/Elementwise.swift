@@ -1,0 +1,28 @@
+// Row/column helpers and activation functions shared by the cells, the decoder and the loss.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+@inline(__always) func tanhf_(_ x: Float) -> Float { tanhf(x) }
+
+/// m[i, :] = bias for every row i of an m × n row-major matrix.
+@inline(__always)
+func fillRows(_ m: UnsafeMutablePointer<Float>, rows: Int, cols: Int, with bias: UnsafePointer<Float>) {
+    for i in 0..<rows { (m + i * cols).update(from: bias, count: cols) }
+}
+
+/// m[i, :] += bias for every row i.
+@inline(__always)
+func addToRows(_ m: UnsafeMutablePointer<Float>, rows: Int, cols: Int, _ bias: UnsafePointer<Float>) {
+    for i in 0..<rows { axpy(1, bias, m + i * cols, cols) }
+}
+
+/// sums[j] += Σ_i m[i, j]: how bias gradients gather over batch and time.
+@inline(__always)
+func accumulateColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+    for i in 0..<rows { axpy(1, m + i * cols, sums, cols) }
+}

@@ -1,0 +1,253 @@
+// The matrix products every layer is made of: one general GEMM with transpose flags, a packed,
+// register-blocked SIMD micro-kernel, a GEMV path for single-row products (sampling, eval), and
+// the split of large products across threads. The only file that knows about SIMD widths.
+
+import Dispatch
+
+public enum Transpose: Sendable { case none, transposed }
+
+/// How many threads large products may use. Set once from `--threads`; 1 means no Dispatch at all.
+public enum Parallelism {
+    nonisolated(unsafe) public static var threads: Int = 1
+}
+
+// Register block: MR rows of op(A) times NR columns of op(B) live in 8 × 2 SIMD16 accumulators
+// (16 of AVX-512's 32 vector registers). Cache blocks: a KC × NR panel of B stays in L1 while
+// the MC × KC block of A streams from L2.
+private let MR = 8
+private let NR = 32
+private let KC = 256
+private let MC = 128
+private let NC = 1024
+
+/// C (m × n, row stride ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
+/// op(A) is m × k: A is stored m × k (lda ≥ k) for `.none`, k × m (lda ≥ m) for `.transposed`.
+/// op(B) is k × n: B is stored k × n (ldb ≥ n) for `.none`, n × k (ldb ≥ k) for `.transposed`.
+/// `beta == 0` overwrites C without reading it (so C may hold garbage or NaN).
+public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
+                 _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0, n > 0 else { return }
+    scale(c, rows: m, cols: n, ldc: ldc, by: beta)
+    guard k > 0, alpha != 0 else { return }
+    let op = Product(transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+    let threads = Parallelism.threads
+    let flops = m * n * k
+    if threads <= 1 || flops < 1 << 17 {
+        op.run(rows: 0..<m, cols: 0..<n)
+        return
+    }
+    // Split the larger side into contiguous stripes aligned to the register block, one per thread.
+    let splitCols = n >= m || m < 2 * MR
+    let unit = splitCols ? NR : MR
+    let extent = splitCols ? n : m
+    let parts = min(threads, max(1, (extent + unit - 1) / unit))
+    if parts == 1 {
+        op.run(rows: 0..<m, cols: 0..<n)
+        return
+    }
+    let units = (extent + unit - 1) / unit
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+        let lo = min(extent, (units * p / parts) * unit)
+        let hi = min(extent, (units * (p + 1) / parts) * unit)
+        guard lo < hi else { return }
+        if splitCols { op.run(rows: 0..<m, cols: lo..<hi) } else { op.run(rows: lo..<hi, cols: 0..<n) }
+    }
+}
+
+@inline(__always)
+private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldc: Int, by beta: Float) {
+    if beta == 1 { return }
+    for i in 0..<rows {
+        let row = c + i * ldc
+        if beta == 0 { row.update(repeating: 0, count: cols) } else { for j in 0..<cols { row[j] *= beta } }
+    }
+}
+
+/// One product's operands; `run` computes the block C[rows, cols] += alpha · op(A)[rows, :] · op(B)[:, cols].
+private struct Product: @unchecked Sendable {
+    let transA: Transpose, transB: Transpose
+    let k: Int, alpha: Float
+    let a: UnsafePointer<Float>, lda: Int
+    let b: UnsafePointer<Float>, ldb: Int
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+
+    @inline(__always) func elementA(_ i: Int, _ p: Int) -> Float {
+        transA == .none ? a[i * lda + p] : a[p * lda + i]
+    }
+
+    func run(rows: Range<Int>, cols: Range<Int>) {
+        if rows.count == 1 { return gemv(row: rows.lowerBound, cols: cols) }
+        let ncMax = min(NC, cols.count), kcMax = min(KC, k), mcMax = min(MC, rows.count)
+        let packedBCount = kcMax * ((ncMax + NR - 1) / NR) * NR
+        let packedACount = kcMax * ((mcMax + MR - 1) / MR) * MR
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: packedBCount + packedACount + MR * NR) { scratch in
+            let packedB = scratch.baseAddress!
+            let packedA = packedB + packedBCount
+            let tile = packedA + packedACount
+            var jc = cols.lowerBound
+            while jc < cols.upperBound {
+                let nc = min(NC, cols.upperBound - jc)
+                var pc = 0
+                while pc < k {
+                    let kc = min(KC, k - pc)
+                    packB(into: packedB, p0: pc, kc: kc, j0: jc, nc: nc)
+                    var ic = rows.lowerBound
+                    while ic < rows.upperBound {
+                        let mc = min(MC, rows.upperBound - ic)
+                        packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc)
+                        var jr = 0
+                        while jr < nc {
+                            var ir = 0
+                            while ir < mc {
+                                microKernel(kc: kc, a: packedA + ir * kc, b: packedB + jr * kc,
+                                            c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
+                                            rows: min(MR, mc - ir), cols: min(NR, nc - jr), tile: tile)
+                                ir += MR
+                            }
+                            jr += NR
+                        }
+                        ic += mc
+                    }
+                    pc += kc
+                }
+                jc += nc
+            }
+        }
+    }
+
+    /// Lays op(B)[p0 ..< p0+kc, j0 ..< j0+nc] out as NR-wide column panels, each kc × NR
+    /// contiguous, zero-padded past the last column.
+    private func packB(into dst: UnsafeMutablePointer<Float>, p0: Int, kc: Int, j0: Int, nc: Int) {
+        var jr = 0
+        while jr < nc {
+            let width = min(NR, nc - jr)
+            let panel = dst + jr * kc
+            for p in 0..<kc {
+                let out = panel + p * NR
+                if transB == .none {
+                    let src = b + (p0 + p) * ldb + j0 + jr
+                    out.update(from: src, count: width)
+                } else {
+                    let src = b + (j0 + jr) * ldb + p0 + p
+                    for j in 0..<width { out[j] = src[j * ldb] }
+                }
+                if width < NR { (out + width).update(repeating: 0, count: NR - width) }
+            }
+            jr += NR
+        }
+    }
+
+    /// Lays alpha · op(A)[i0 ..< i0+mc, p0 ..< p0+kc] out as MR-tall row panels, each kc × MR
+    /// (column-interleaved), zero-padded past the last row.
+    private func packA(into dst: UnsafeMutablePointer<Float>, i0: Int, mc: Int, p0: Int, kc: Int) {
+        var ir = 0
+        while ir < mc {
+            let height = min(MR, mc - ir)
+            let panel = dst + ir * kc
+            for p in 0..<kc {
+                let out = panel + p * MR
+                for r in 0..<height { out[r] = alpha * elementA(i0 + ir + r, p0 + p) }
+                for r in height..<MR { out[r] = 0 }
+            }
+            ir += MR
+        }
+    }
+
+    /// Single-row products (batch of one: sampling and eval): a dot product per output for a
+    /// transposed B, a row-scaled accumulation for a plain B. Both read B contiguously.
+    private func gemv(row i: Int, cols: Range<Int>) {
+        let out = c + i * ldc
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { xs in
+            let x = xs.baseAddress!
+            for p in 0..<k { x[p] = alpha * elementA(i, p) }
+            if transB == .transposed {
+                for j in cols { out[j] += dot(x, b + j * ldb, k) }
+            } else {
+                for p in 0..<k {
+                    let s = x[p]
+                    if s != 0 { axpy(s, b + p * ldb + cols.lowerBound, out + cols.lowerBound, cols.count) }
+                }
+            }
+        }
+    }
+}
+
+typealias F16 = SIMD16<Float>
+
+@inline(__always) private func load(_ p: UnsafePointer<Float>) -> F16 {
+    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
+}
+
+@inline(__always) private func store(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
+}
+
+/// C[rows, cols] += Apanel (kc × MR) · Bpanel (kc × NR). Full tiles update C in place; edge tiles
+/// go through `tile` so the kernel itself never branches on shape.
+@inline(__always)
+private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
+                         tile: UnsafeMutablePointer<Float>) {
+    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
+    var pa = a, pb = b
+    for _ in 0..<kc {
+        let b0 = load(pb), b1 = load(pb + 16)
+        c00 = c00.addingProduct(pa[0], b0); c01 = c01.addingProduct(pa[0], b1)
+        c10 = c10.addingProduct(pa[1], b0); c11 = c11.addingProduct(pa[1], b1)
+        c20 = c20.addingProduct(pa[2], b0); c21 = c21.addingProduct(pa[2], b1)
+        c30 = c30.addingProduct(pa[3], b0); c31 = c31.addingProduct(pa[3], b1)
+        c40 = c40.addingProduct(pa[4], b0); c41 = c41.addingProduct(pa[4], b1)
+        c50 = c50.addingProduct(pa[5], b0); c51 = c51.addingProduct(pa[5], b1)
+        c60 = c60.addingProduct(pa[6], b0); c61 = c61.addingProduct(pa[6], b1)
+        c70 = c70.addingProduct(pa[7], b0); c71 = c71.addingProduct(pa[7], b1)
+        pa += MR
+        pb += NR
+    }
+    let full = rows == MR && cols == NR
+    let dst = full ? c : tile
+    let ld = full ? ldc : NR
+    @inline(__always) func put(_ r: Int, _ v0: F16, _ v1: F16) {
+        let p = dst + r * ld
+        if full {
+            store(load(p) + v0, p); store(load(p + 16) + v1, p + 16)
+        } else {
+            store(v0, p); store(v1, p + 16)
+        }
+    }
+    put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31)
+    put(4, c40, c41); put(5, c50, c51); put(6, c60, c61); put(7, c70, c71)
+    if !full {
+        for r in 0..<rows {
+            for j in 0..<cols { c[r * ldc + j] += tile[r * NR + j] }
+        }
+    }
+}
+
+/// Σ x[i] · y[i] over n elements, 16 lanes at a time.
+@inline(__always)
+public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc0 = F16(), acc1 = F16()
+    var i = 0
+    while i + 32 <= n {
+        acc0 = acc0.addingProduct(load(x + i), load(y + i))
+        acc1 = acc1.addingProduct(load(x + i + 16), load(y + i + 16))
+        i += 32
+    }
+    var s = (acc0 + acc1).sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+}
+
+/// y[0..<n] += s · x[0..<n].
+@inline(__always)
+public func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    let sv = F16(repeating: s)
+    while i + 16 <= n {
+        store(load(y + i).addingProduct(sv, load(x + i)), y + i)
+        i += 16
+    }
+    while i < n { y[i] += s * x[i]; i += 1 }
+}

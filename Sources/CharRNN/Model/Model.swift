@@ -1,0 +1,197 @@
+// The network: a stack of recurrent layers over one-hot characters, a linear decoder to logits,
+// and softmax cross-entropy. Forward runs a (T, B) batch through every layer; backward
+// (backpropagation through time) accumulates into `parameters.gradients`.
+
+public enum ForwardMode: Sendable {
+    /// Dropout on, loss and ∂loss/∂logits computed, ready for `backward`.
+    case training
+    /// No dropout; the loss is computed from `targets`.
+    case evaluation
+    /// No dropout, no loss: only logits and states (sampling, inspection).
+    case inference
+}
+
+public final class Model: @unchecked Sendable {
+    public let config: ModelConfig
+    public let parameters: Parameters
+    /// Tests only: makes a backward pass deliberately wrong (see `GradientFault`).
+    var fault: GradientFault = .none
+
+    /// A freshly initialised model. Every weight and bias is uniform in ±1/√H, as PyTorch
+    /// initialises nn.LSTM/GRU/RNN and nn.Linear(H, V); LSTM forget-gate biases start at +1
+    /// (as char-rnn does) so that the cell state is remembered from the first iterations.
+    public init(config: ModelConfig, seed: UInt64) {
+        self.config = config
+        parameters = Parameters(shapes: config.tensorShapes)
+        var rng = SplitMix64(seed: seed)
+        let bound = 1 / Float(config.hidden).squareRoot()
+        let p = parameters.values.base
+        for i in 0..<parameters.count { p[i] = rng.nextUniform(bound: bound) }
+        if config.cell == .lstm {
+            for l in 0..<config.layers {
+                let bias = parameters.values(of: parameters.view(named: "rnn.bias_ih_l\(l)")!)
+                for j in config.hidden..<(2 * config.hidden) { bias[j] += 1 }
+            }
+        }
+    }
+
+    /// A model holding the given parameter values (flat, in `config.tensorShapes` order).
+    public init(config: ModelConfig, values: UnsafeBufferPointer<Float>) {
+        precondition(values.count == config.parameterCount, "parameter count does not match the config")
+        self.config = config
+        parameters = Parameters(shapes: config.tensorShapes)
+        parameters.values.base.update(from: values.baseAddress!, count: values.count)
+    }
+
+    private func layer(_ l: Int, in buffer: FloatBuffer) -> LayerParameters {
+        let base = 4 * l
+        func at(_ i: Int) -> UnsafeMutablePointer<Float> { buffer.pointer(at: parameters.views[base + i].offset) }
+        return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
+    }
+
+    private var decoderWeight: TensorView { parameters.views[4 * config.layers] }
+    private var decoderBias: TensorView { parameters.views[4 * config.layers + 1] }
+
+    /// Layer l's input for steps 0 ..< T: the layer below's outputs h[1...T], or their dropped
+    /// copy when dropout is active. (T, B, I).
+    private func layerInput(_ ws: Workspace, _ l: Int, dropout: Bool) -> UnsafeMutablePointer<Float> {
+        dropout ? ws.layers[l].input.base : ws.layers[l - 1].h.pointer(at: ws.batch * config.hidden)
+    }
+
+    /// Runs steps 0 ..< T of the batch in `ws.inputs` (time-major (T, B) ids).
+    /// - Parameter state: initial state, replaced by the final one; nil starts from zeros and
+    ///   keeps nothing.
+    /// - Returns: Σ cross-entropy (nats) over the T·B positions (0 for `.inference`).
+    @discardableResult
+    public func forward(_ ws: Workspace, steps T: Int, state: RecurrentState?, mode: ForwardMode,
+                        rng: inout SplitMix64) -> Double {
+        precondition(T >= 1 && T <= ws.steps, "steps out of the workspace's range")
+        let B = ws.batch, H = config.hidden, V = config.vocabularySize
+        let L = config.layers, GH = config.cell.gateCount * H
+        let cell = config.cell.implementation
+        let dropout = mode == .training && config.dropout > 0
+        if let state { precondition(state.batch == B, "state batch size differs from the workspace's") }
+
+        // Layer 0's one-hot product is a row lookup in W_ihᵀ.
+        let w0 = layer(0, in: parameters.values)
+        for g in 0..<GH {
+            for v in 0..<V { ws.embedding[v * GH + g] = w0.weightIH[g * V + v] }
+        }
+
+        for l in 0..<L {
+            let cache = ws.layers[l], w = layer(l, in: parameters.values)
+            if let state {
+                cache.h.base.update(from: state.h.pointer(at: l * B * H), count: B * H)
+                if config.cell.hasCellState { cache.c.base.update(from: state.c.pointer(at: l * B * H), count: B * H) }
+            } else {
+                cache.h.base.update(repeating: 0, count: B * H)
+                if config.cell.hasCellState { cache.c.base.update(repeating: 0, count: B * H) }
+            }
+
+            let xProj = cache.xProj.base  // (T, B, G·H)
+            if l == 0 {
+                for s in 0..<(T * B) {
+                    let row = xProj + s * GH
+                    row.update(from: ws.embedding.pointer(at: Int(ws.inputs[s]) * GH), count: GH)
+                    axpy(1, w.biasIH, row, GH)
+                }
+            } else {
+                gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
+                     w.weightIH, ldb: H, beta: 0, xProj, ldc: GH)
+                addToRows(xProj, rows: T * B, cols: GH, w.biasIH)
+            }
+
+            cell.forward(w, cache, steps: T, batch: B)
+
+            if dropout && l < L - 1 {
+                // Inverted dropout: kept units are scaled by 1/(1-p) so inference needs no change.
+                let keep = 1 - config.dropout, scale = 1 / keep
+                let out = cache.h.pointer(at: B * H), mask = cache.dropMask.base, next = ws.layers[l + 1].input.base
+                for s in 0..<(T * B * H) {
+                    mask[s] = rng.nextUnitFloat() < keep ? scale : 0
+                    next[s] = out[s] * mask[s]
+                }
+            }
+            if let state {
+                state.h.pointer(at: l * B * H).update(from: cache.h.pointer(at: T * B * H), count: B * H)
+                if config.cell.hasCellState {
+                    state.c.pointer(at: l * B * H).update(from: cache.c.pointer(at: T * B * H), count: B * H)
+                }
+            }
+        }
+
+        let top = ws.layers[L - 1].h.pointer(at: B * H)  // (T, B, H)
+        gemm(.none, .transposed, m: T * B, n: V, k: H, top, lda: H, parameters.values(of: decoderWeight), ldb: H,
+             beta: 0, ws.logits.base, ldc: V)
+        addToRows(ws.logits.base, rows: T * B, cols: V, parameters.values(of: decoderBias))
+
+        switch mode {
+        case .inference:
+            return 0
+        case .evaluation:
+            return softmaxCrossEntropy(ws.logits.base, rows: T * B, classes: V, targets: ws.targets,
+                                       gradient: nil, scale: 0)
+        case .training:
+            // The loss is the mean over T·B positions, as in PyTorch's cross_entropy.
+            return softmaxCrossEntropy(ws.logits.base, rows: T * B, classes: V, targets: ws.targets,
+                                       gradient: ws.dLogits.base, scale: 1 / Float(T * B))
+        }
+    }
+
+    /// Backpropagation through time for the last `.training` forward pass of `steps` T.
+    /// Adds ∂(mean loss)/∂θ into `parameters.gradients`; leaves ∂/∂h_0 (and c_0) per layer
+    /// readable through `initialStateGradient`.
+    public func backward(_ ws: Workspace, steps T: Int) {
+        let B = ws.batch, H = config.hidden, V = config.vocabularySize
+        let L = config.layers, GH = config.cell.gateCount * H
+        let cell = config.cell.implementation
+        // A training workspace of a model with dropout holds the dropped inputs of layers above 0.
+        let dropout = config.dropout > 0 && L > 1 && ws.layers[1].input.count > 0
+        let grads = parameters.gradients
+
+        // Decoder: dW += dLogitsᵀ·top, db += Σ dLogits, dTop = dLogits·W.
+        let top = ws.layers[L - 1].h.pointer(at: B * H)
+        gemm(.transposed, .none, m: V, n: H, k: T * B, ws.dLogits.base, lda: V, top, ldb: H,
+             beta: 1, parameters.gradients(of: decoderWeight), ldc: H)
+        accumulateColumnSums(ws.dLogits.base, rows: T * B, cols: V, into: parameters.gradients(of: decoderBias))
+        gemm(.none, .none, m: T * B, n: H, k: V, ws.dLogits.base, lda: V, parameters.values(of: decoderWeight),
+             ldb: H, beta: 0, ws.dTop.base, ldc: H)
+
+        var dH = ws.dTop.base
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: grads)
+            cell.backward(w, cache, dH: dH, steps: T, batch: B, fault: fault)
+
+            // All T steps' weight gradients as one product each, after the time loop.
+            gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dHProj.base, lda: GH, cache.h.base, ldb: H,
+                 beta: 1, g.weightHH, ldc: H)
+            accumulateColumnSums(cache.dHProj.base, rows: T * B, cols: GH, into: g.biasHH)
+            accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH)
+
+            if l == 0 {
+                let eg = ws.embeddingGrad
+                eg.zero()
+                for s in 0..<(T * B) { axpy(1, cache.dXProj.pointer(at: s * GH), eg.pointer(at: Int(ws.inputs[s]) * GH), GH) }
+                for gi in 0..<GH {
+                    for v in 0..<V { g.weightIH[gi * V + v] += eg[v * GH + gi] }
+                }
+            } else {
+                let input = layerInput(ws, l, dropout: dropout)
+                gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dXProj.base, lda: GH, input, ldb: H,
+                     beta: 1, g.weightIH, ldc: H)
+                gemm(.none, .none, m: T * B, n: H, k: GH, cache.dXProj.base, lda: GH, w.weightIH, ldb: H,
+                     beta: 0, ws.dBelow.base, ldc: H)
+                if dropout {
+                    let mask = ws.layers[l - 1].dropMask.base
+                    for s in 0..<(T * B * H) { ws.dBelow[s] *= mask[s] }
+                }
+                dH = ws.dBelow.base
+            }
+        }
+    }
+
+    /// ∂loss/∂h_0 of layer l after `backward`: (B, H).
+    public func initialStateGradient(_ ws: Workspace, layer l: Int) -> (h: [Float], c: [Float]) {
+        (ws.layers[l].dh.array, ws.layers[l].dc.array)
+    }
+}

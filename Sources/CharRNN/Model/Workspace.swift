@@ -1,0 +1,72 @@
+// Every buffer one forward/backward pass of (T, B) needs, allocated once and reused for every
+// batch, so the time loop never allocates. Training, evaluation and sampling each own one.
+
+public final class Workspace: @unchecked Sendable {
+    public let steps: Int   // T: the most steps one pass may run
+    public let batch: Int   // B
+    public let config: ModelConfig
+    /// (T, B) token ids, time-major: the input and the next-character target of each position.
+    public let inputs: UnsafeMutablePointer<Int32>
+    public let targets: UnsafeMutablePointer<Int32>
+    let layers: [LayerCache]
+    let embedding: FloatBuffer      // (V, G·H): layer 0's W_ihᵀ, so a one-hot product is a row copy
+    let embeddingGrad: FloatBuffer  // (V, G·H): its gradient, scattered back into W_ih after backward
+    let logits: FloatBuffer         // (T, B, V)
+    let dLogits: FloatBuffer        // (T, B, V)
+    let dTop: FloatBuffer           // (T, B, H): ∂loss/∂(top layer output)
+    let dBelow: FloatBuffer         // (T, B, H): ∂loss/∂(a lower layer's output)
+
+    /// - Parameter training: allocate the buffers backward and dropout need.
+    public init(config: ModelConfig, steps T: Int, batch B: Int, training: Bool) {
+        precondition(T > 0 && B > 0, "workspace needs at least one step and one stream")
+        steps = T
+        batch = B
+        self.config = config
+        let V = config.vocabularySize, H = config.hidden, GH = config.cell.gateCount * H
+        inputs = .allocate(capacity: T * B)
+        inputs.initialize(repeating: 0, count: T * B)
+        targets = .allocate(capacity: T * B)
+        targets.initialize(repeating: 0, count: T * B)
+        let dropout = training && config.dropout > 0
+        layers = (0..<config.layers).map { l in
+            LayerCache(kind: config.cell, steps: T, batch: B, hidden: H, inputSize: config.inputSize(layer: l),
+                       needsInput: dropout && l > 0, needsMask: dropout && l < config.layers - 1)
+        }
+        embedding = FloatBuffer(count: V * GH)
+        embeddingGrad = FloatBuffer(count: training ? V * GH : 0)
+        logits = FloatBuffer(count: T * B * V)
+        dLogits = FloatBuffer(count: training ? T * B * V : 0)
+        dTop = FloatBuffer(count: training ? T * B * H : 0)
+        dBelow = FloatBuffer(count: training ? T * B * H : 0)
+    }
+
+    deinit {
+        inputs.deallocate()
+        targets.deallocate()
+    }
+
+    /// Logits of position (t, b) after a forward pass: V values.
+    public func logits(step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
+        let V = config.vocabularySize
+        return UnsafeBufferPointer(start: logits.pointer(at: (t * batch + b) * V), count: V)
+    }
+
+    /// Layer l's hidden state after step t (t in 0..<steps) for stream b: H values.
+    public func hidden(layer l: Int, step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
+        let H = config.hidden
+        return UnsafeBufferPointer(start: layers[l].h.pointer(at: ((t + 1) * batch + b) * H), count: H)
+    }
+
+    /// Layer l's LSTM cell state after step t for stream b (empty for other cells).
+    public func cellState(layer l: Int, step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
+        guard config.cell.hasCellState else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let H = config.hidden
+        return UnsafeBufferPointer(start: layers[l].c.pointer(at: ((t + 1) * batch + b) * H), count: H)
+    }
+
+    /// Layer l's gate values at step t for stream b: G·H values in the cell's gate order.
+    public func gates(layer l: Int, step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
+        let GH = config.cell.gateCount * config.hidden
+        return UnsafeBufferPointer(start: layers[l].act.pointer(at: (t * batch + b) * GH), count: GH)
+    }
+}

@@ -1,0 +1,68 @@
+// The character set of a model: Unicode scalars in ascending order, each with its id (its
+// one-hot position). Sorting by scalar value matches Python's sorted(set(text)).
+
+public struct Vocabulary: Sendable, Equatable {
+    public let scalars: [Unicode.Scalar]
+    // Scalars below U+10000 map through a dense table (every corpus character, in practice);
+    // the rest through a dictionary.
+    private let dense: [Int32]
+    private let sparse: [UInt32: Int32]
+
+    public init(scalars: [Unicode.Scalar]) {
+        precondition(!scalars.isEmpty, "a vocabulary needs at least one character")
+        self.scalars = scalars
+        var dense = [Int32](repeating: -1, count: 0x10000)
+        var sparse: [UInt32: Int32] = [:]
+        for (i, s) in scalars.enumerated() {
+            if s.value < 0x10000 { dense[Int(s.value)] = Int32(i) } else { sparse[s.value] = Int32(i) }
+        }
+        self.dense = dense
+        self.sparse = sparse
+    }
+
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.scalars == b.scalars }
+
+    public var count: Int { scalars.count }
+
+    @inline(__always) public func id(of value: UInt32) -> Int32? {
+        if value < 0x10000 {
+            let id = dense[Int(value)]
+            return id >= 0 ? id : nil
+        }
+        return sparse[value]
+    }
+
+    public func id(of scalar: Unicode.Scalar) -> Int32? { id(of: scalar.value) }
+
+    public subscript(id: Int32) -> Unicode.Scalar { scalars[Int(id)] }
+
+    /// The ids of `text`, or the first character not in the vocabulary.
+    public func encode(_ text: String) throws -> [Int32] {
+        var ids: [Int32] = []
+        for (offset, s) in text.unicodeScalars.enumerated() {
+            guard let id = id(of: s) else { throw TextError.unknownCharacter(s, offset: offset) }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    /// A scalar as a user can read it in a one-line message: printable ones quoted, others as U+XXXX.
+    public static func display(_ s: Unicode.Scalar) -> String {
+        switch s {
+        case "\n": return "'\\n'"
+        case "\t": return "'\\t'"
+        case "\r": return "'\\r'"
+        default:
+            if s.properties.generalCategory == .control || s.properties.isWhitespace && s != " " {
+                return "U+" + String(s.value, radix: 16, uppercase: true).leftPadded(to: 4)
+            }
+            return "'\(Character(s))'"
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

@@ -1,0 +1,298 @@
+// The training loop: truncated BPTT over B parallel streams with the hidden state carried
+// between batches, clipping, the optimizer step, periodic validation and checkpoints. It reports
+// through a callback and never prints.
+
+import Foundation
+
+/// Everything besides the model that a checkpoint keeps so training resumes exactly.
+public struct TrainingSnapshot: @unchecked Sendable {
+    public var options: TrainingOptions
+    public var progress: TrainingProgress
+    public var optimizer: Optimizer
+    /// The state carried into the next batch: (L, B, H).
+    public var state: RecurrentState
+}
+
+public enum TrainingEvent: Sendable {
+    case warning(String)
+    case started(TrainingStart)
+    case step(StepReport)
+    case validated(ValidationReport)
+    case saved(path: String)
+}
+
+public struct TrainingStart: Sendable {
+    public let parameterCount: Int
+    public let trainCharacters: Int
+    public let validationCharacters: Int
+    public let batchesPerEpoch: Int
+    public let resumedAt: Int?
+}
+
+public struct StepReport: Sendable {
+    public let iteration: Int
+    public let epoch: Double
+    /// Mean training loss (nats/char) over the iterations since the previous report.
+    public let trainLoss: Double
+    public let learningRate: Float
+    public let gradientNorm: Double
+    public let charsPerSecond: Double
+    public let elapsedSeconds: Double
+    public let etaSeconds: Double?
+    /// Fraction of the stop condition reached, when there is one to measure against.
+    public let completion: Double?
+}
+
+public struct ValidationReport: Sendable {
+    public let iteration: Int
+    public let epoch: Double
+    public let loss: Double
+    public let isBest: Bool
+}
+
+public struct TrainingSummary: Sendable {
+    public let iterations: Int
+    public let lastTrainLoss: Double?
+    public let validationLoss: Double?
+    public let bestValidationLoss: Double?
+    public let interrupted: Bool
+}
+
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case corpusTooShort(characters: Int)
+    case nonFinite(iteration: Int, what: String)
+
+    public var description: String {
+        switch self {
+        case .corpusTooShort(let n):
+            return "the training text has \(n) characters; at least 2 are needed to learn anything"
+        case .nonFinite(let it, let what):
+            return "\(what) became non-finite at iteration \(it); the last checkpoint was kept. Try a lower --lr or --clip-norm"
+        }
+    }
+}
+
+public final class Trainer {
+    public let model: Model
+    public let vocabulary: Vocabulary
+    public private(set) var options: TrainingOptions
+    public private(set) var progress: TrainingProgress
+    public let optimizer: Optimizer
+    public let state: RecurrentState
+    /// Where the latest checkpoint goes, and the best-by-validation one (nil: not written).
+    public var checkpointPath: String?
+    public var bestCheckpointPath: String?
+
+    private let tokens: TokenSequence
+    private let trainStreams: BatchStreams
+    private let validationStreams: BatchStreams?
+    private let workspace: Workspace
+    private lazy var validationWorkspace: Workspace? = validationStreams.map {
+        Workspace(config: model.config, steps: $0.steps, batch: $0.batch, training: false)
+    }
+    private let validationState: RecurrentState?
+    private var warnings: [String] = []
+    private let resumedAt: Int?
+
+    /// - Parameters:
+    ///   - snapshot: a checkpoint's training state to resume from; its options are used as given
+    ///     in `options` (the caller decides what may change).
+    public init(model: Model, vocabulary: Vocabulary, corpus: Corpus, options: TrainingOptions,
+                resuming snapshot: TrainingSnapshot? = nil) throws {
+        self.model = model
+        self.vocabulary = vocabulary
+        tokens = corpus.tokens
+        var options = options
+        let split = corpus.split(validationFraction: options.validationFraction)
+        guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
+
+        // A text too short for B streams of T steps gets fewer streams, then shorter ones.
+        if BatchStreams(range: split.train, batch: options.batchSize, steps: options.seqLength) == nil {
+            let (b, t) = Trainer.fit(characters: split.train.count, batch: options.batchSize, steps: options.seqLength)
+            warnings.append("the training text (\(split.train.count) characters) is shorter than one batch of "
+                + "\(options.batchSize)×\(options.seqLength); using --batch-size \(b) --seq-length \(t)")
+            options.batchSize = b
+            options.seqLength = t
+        }
+        trainStreams = BatchStreams(range: split.train, batch: options.batchSize, steps: options.seqLength)!
+        if split.validation.count >= 2 {
+            let (b, t) = Trainer.fit(characters: split.validation.count, batch: options.batchSize, steps: options.seqLength)
+            validationStreams = BatchStreams(range: split.validation, batch: b, steps: t)
+            validationState = RecurrentState(config: model.config, batch: b)
+        } else {
+            validationStreams = nil
+            validationState = nil
+            if options.validationFraction > 0 {
+                warnings.append("the validation split is too small to measure; validation loss is not reported")
+            }
+        }
+        self.options = options
+        workspace = Workspace(config: model.config, steps: options.seqLength, batch: options.batchSize, training: true)
+
+        if let snapshot, snapshot.state.batch == options.batchSize, snapshot.optimizer.kind == options.optimizer {
+            progress = snapshot.progress
+            optimizer = snapshot.optimizer
+            state = snapshot.state
+        } else {
+            if let snapshot {
+                warnings.append("batch size or optimizer changed on resume: the carried state and optimizer moments start afresh")
+                progress = snapshot.progress
+            } else {
+                progress = TrainingProgress(learningRate: options.learningRate, rngState: options.seed ^ 0xD1B5_4A32_D192_ED03)
+            }
+            optimizer = Optimizer(kind: options.optimizer, learningRate: progress.learningRate, parameterCount: model.parameters.count)
+            state = RecurrentState(config: model.config, batch: options.batchSize)
+        }
+        optimizer.learningRate = progress.learningRate
+        resumedAt = snapshot.map { $0.progress.iteration }
+    }
+
+    /// The largest (B ≤ batch, T ≤ steps) that `characters` can fill at least once.
+    static func fit(characters n: Int, batch: Int, steps: Int) -> (Int, Int) {
+        let t = min(steps, n - 1)
+        return (max(1, min(batch, (n - 1) / t)), t)
+    }
+
+    public var batchesPerEpoch: Int { trainStreams.batchesPerEpoch }
+    public var epoch: Double { Double(progress.iteration) / Double(batchesPerEpoch) }
+
+    public var snapshot: TrainingSnapshot {
+        progress.optimizerSteps = optimizer.stepCount
+        return TrainingSnapshot(options: options, progress: progress, optimizer: optimizer, state: state)
+    }
+
+    /// Mean loss (nats/char) over the validation split: its own streams and state, from zeros,
+    /// so the training state is untouched.
+    public func validationLoss() -> Double? {
+        guard let streams = validationStreams, let ws = validationWorkspace, let vstate = validationState else { return nil }
+        vstate.reset()
+        var total = 0.0, rng = SplitMix64(seed: 0)
+        for k in 0..<streams.batchesPerEpoch {
+            streams.fill(ws, batch: k, from: tokens)
+            total += model.forward(ws, steps: streams.steps, state: vstate, mode: .evaluation, rng: &rng)
+        }
+        return total / Double(streams.batchesPerEpoch * streams.batch * streams.steps)
+    }
+
+    /// Trains until `stop` is met or `shouldStop` returns true (checked between iterations),
+    /// validating and writing checkpoints every `evalEvery` iterations and at the end.
+    public func run(until stop: StopCondition, shouldStop: () -> Bool = { false },
+                    report: (TrainingEvent) -> Void) throws -> TrainingSummary {
+        for w in warnings { report(.warning(w)) }
+        warnings.removeAll()
+        report(.started(TrainingStart(parameterCount: model.parameters.count, trainCharacters: trainStreams.range.count,
+                                      validationCharacters: validationStreams?.range.count ?? 0,
+                                      batchesPerEpoch: batchesPerEpoch, resumedAt: resumedAt)))
+        let B = options.batchSize, T = options.seqLength
+        let clock = ContinuousClock(), start = clock.now
+        var rng = SplitMix64(seed: progress.rngState)
+        var lossSum = 0.0, lossCount = 0, lastLoss: Double?, lastNorm = 0.0
+        var windowStart = clock.now, windowIterations = 0, busySeconds = 0.0, busyIterations = 0
+        let startIteration = progress.iteration
+        let secondsBefore = progress.trainingSeconds
+        var interrupted = false
+
+        func elapsed() -> Double { (clock.now - start).seconds }
+        func finished() -> Bool {
+            if let n = stop.iterations, progress.iteration >= n { return true }
+            if let e = stop.epochs, epoch >= e { return true }
+            if let s = stop.seconds, elapsed() >= s { return true }
+            return false
+        }
+        func completionAndETA() -> (Double?, Double?) {
+            let perIteration = busyIterations > 0 ? busySeconds / Double(busyIterations) : nil
+            var fractions: [Double] = [], etas: [Double] = []
+            var targets: [Int] = []
+            if let n = stop.iterations { targets.append(n) }
+            if let e = stop.epochs { targets.append(Int((e * Double(batchesPerEpoch)).rounded(.up))) }
+            if let n = targets.min() {
+                let total = max(1, n - startIteration)
+                fractions.append(Double(progress.iteration - startIteration) / Double(total))
+                if let perIteration { etas.append(Double(max(0, n - progress.iteration)) * perIteration) }
+            }
+            if let s = stop.seconds {
+                fractions.append(elapsed() / s)
+                etas.append(max(0, s - elapsed()))
+            }
+            return (fractions.max().map { min(1, $0) }, etas.min())
+        }
+        func checkpoint() throws {
+            let valLoss = validationLoss()
+            progress.lastValidationLoss = valLoss
+            var isBest = false
+            if let valLoss {
+                isBest = progress.bestValidationLoss.map { valLoss < $0 } ?? true
+                if isBest { progress.bestValidationLoss = valLoss }
+                report(.validated(ValidationReport(iteration: progress.iteration, epoch: epoch, loss: valLoss, isBest: isBest)))
+            }
+            progress.rngState = rng.state
+            progress.trainingSeconds = secondsBefore + elapsed()
+            let snap = snapshot
+            if let path = checkpointPath {
+                try Checkpoint(model: model, vocabulary: vocabulary, training: snap).write(to: path)
+                report(.saved(path: path))
+            }
+            // Without a validation split, the latest is the best we know of.
+            if let path = bestCheckpointPath, isBest || valLoss == nil {
+                try Checkpoint(model: model, vocabulary: vocabulary, training: snap).write(to: path)
+                report(.saved(path: path))
+            }
+        }
+
+        while !finished() {
+            if shouldStop() { interrupted = true; break }
+            let stepStart = clock.now
+            let k = progress.iteration % batchesPerEpoch
+            if k == 0 {
+                state.reset()  // each epoch starts every stream from a zero state
+                let e = progress.iteration / batchesPerEpoch
+                if e > 0 && options.lrDecay != 1 && e % max(1, options.lrDecayEvery) == 0 {
+                    progress.learningRate *= options.lrDecay
+                    optimizer.learningRate = progress.learningRate
+                }
+            }
+            trainStreams.fill(workspace, batch: k, from: tokens)
+            model.parameters.zeroGradients()
+            let loss = model.forward(workspace, steps: T, state: state, mode: .training, rng: &rng) / Double(B * T)
+            guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
+            model.backward(workspace, steps: T)
+            if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
+            lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
+            guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
+            optimizer.step(model.parameters)
+            progress.iteration += 1
+            progress.optimizerSteps = optimizer.stepCount
+            lossSum += loss; lossCount += 1; lastLoss = loss
+            windowIterations += 1
+            busySeconds += (clock.now - stepStart).seconds
+            busyIterations += 1
+
+            let last = finished()
+            if progress.iteration % max(1, options.printEvery) == 0 || last || shouldStop() {
+                let window = (clock.now - windowStart).seconds
+                let (completion, eta) = completionAndETA()
+                report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
+                                        learningRate: progress.learningRate, gradientNorm: lastNorm,
+                                        charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
+                                        elapsedSeconds: elapsed(), etaSeconds: eta, completion: completion)))
+                lossSum = 0; lossCount = 0
+                windowStart = clock.now; windowIterations = 0
+            }
+            if progress.iteration % max(1, options.evalEvery) == 0 && !last {
+                try checkpoint()
+                windowStart = clock.now; windowIterations = 0
+            }
+        }
+        try checkpoint()
+        return TrainingSummary(iterations: progress.iteration, lastTrainLoss: lastLoss,
+                               validationLoss: progress.lastValidationLoss,
+                               bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

@@ -1,0 +1,67 @@
+// What a training run is told: data layout, optimizer, clipping, schedule, when to validate and
+// when to stop. Saved in every checkpoint so `--resume` continues with the same settings.
+
+public struct TrainingOptions: Sendable, Equatable, Codable {
+    public var batchSize = 50            // B parallel streams
+    public var seqLength = 50            // T steps of truncated BPTT
+    public var optimizer = OptimizerKind.adam
+    public var learningRate: Float = 2e-3
+    /// Multiply the learning rate by this every `lrDecayEvery` epochs (1 = constant).
+    public var lrDecay: Float = 1
+    public var lrDecayEvery = 1
+    /// Element-wise gradient clamp (0 = off), as char-rnn's and torch-rnn's grad_clip.
+    public var gradClip: Float = 5
+    /// Maximum global gradient norm (nil = off), applied after the element-wise clamp.
+    public var clipNorm: Float?
+    public var validationFraction = 0.05
+    /// Validate and write the checkpoint every this many iterations (and at the end).
+    public var evalEvery = 1000
+    /// Report progress every this many iterations.
+    public var printEvery = 10
+    public var seed: UInt64 = 123
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case batchSize = "batch_size", seqLength = "seq_length", optimizer, learningRate = "lr"
+        case lrDecay = "lr_decay", lrDecayEvery = "lr_decay_every", gradClip = "grad_clip"
+        case clipNorm = "clip_norm", validationFraction = "val_frac", evalEvery = "eval_every"
+        case printEvery = "print_every", seed
+    }
+}
+
+/// When to stop: whichever limit is reached first. Iteration and epoch limits count from the
+/// start of training (a resumed run continues towards them); the time limit is for this run.
+public struct StopCondition: Sendable, Equatable {
+    public var iterations: Int?
+    public var epochs: Double?
+    public var seconds: Double?
+
+    public init(iterations: Int? = nil, epochs: Double? = nil, seconds: Double? = nil) {
+        self.iterations = iterations
+        self.epochs = epochs
+        self.seconds = seconds
+    }
+}
+
+/// The counters that, with the parameters, optimizer moments and carried state, let a run be
+/// resumed exactly where it stopped.
+public struct TrainingProgress: Sendable, Equatable, Codable {
+    public var iteration = 0                 // updates done
+    public var learningRate: Float
+    public var optimizerSteps = 0
+    public var rngState: UInt64              // dropout's generator
+    public var bestValidationLoss: Double?
+    public var lastValidationLoss: Double?
+    public var trainingSeconds = 0.0         // wall time over all runs
+
+    public init(learningRate: Float, rngState: UInt64) {
+        self.learningRate = learningRate
+        self.rngState = rngState
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case iteration, learningRate = "lr", optimizerSteps = "optimizer_steps", rngState = "rng_state"
+        case bestValidationLoss = "best_val_loss", lastValidationLoss = "val_loss", trainingSeconds = "training_seconds"
+    }
+}

@@ -1,0 +1,55 @@
+// The description of a subcommand: its positional arguments and options, from which both the
+// parser and the usage text are made, so the two never disagree.
+
+struct OptionSpec {
+    let name: String        // "--hidden"
+    let value: String?      // "N" for options that take a value; nil for flags
+    let help: String
+    var defaultText: String? = nil
+}
+
+struct CommandSpec {
+    let name: String
+    let summary: String
+    let positionals: [(name: String, help: String)]
+    let options: [OptionSpec]
+    var notes: [String] = []
+
+    func option(_ name: String) -> OptionSpec? { options.first { $0.name == name } }
+
+    var usageLine: String {
+        let pos = positionals.map { $0.name }.joined(separator: " ")
+        return "usage: charnn \(name)" + (pos.isEmpty ? "" : " \(pos)") + (options.isEmpty ? "" : " [options]")
+    }
+
+    /// The full help text.
+    var help: String {
+        var lines = [usageLine, "", summary]
+        if !positionals.isEmpty {
+            lines += ["", "arguments:"]
+            for p in positionals { lines.append("  " + p.name.padding(26) + p.help) }
+        }
+        if !options.isEmpty {
+            lines += ["", "options:"]
+            for o in options {
+                let left = o.name + (o.value.map { " \($0)" } ?? "")
+                let right = o.help + (o.defaultText.map { " (default: \($0))" } ?? "")
+                if left.count >= 26 {
+                    lines.append("  " + left)
+                    lines.append("  " + "".padding(26) + right)
+                } else {
+                    lines.append("  " + left.padding(26) + right)
+                }
+            }
+            lines.append("  " + "-h, --help".padding(26) + "show this help")
+        }
+        if !notes.isEmpty { lines += [""] + notes }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}

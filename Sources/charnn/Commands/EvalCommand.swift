@@ -1,0 +1,40 @@
+// `charnn eval`: how well a checkpoint predicts a text, character by character.
+
+import CharRNN
+import Foundation
+
+enum EvalCommand {
+    static let spec = CommandSpec(
+        name: "eval",
+        summary: "Mean cross-entropy of predicting each character of TEXTFILE from the ones before it\n"
+            + "(one stream from a zero state): loss in nats/char, bits/char, perplexity, characters.",
+        positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to score (UTF-8)")],
+        options: [
+            OptionSpec(name: "--json", value: nil, help: "print one JSON object: loss, bpc, perplexity, chars"),
+            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
+        ])
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
+        let checkpoint = try Checkpoint.read(from: args.positionals[0])
+        let path = args.positionals[1]
+        let corpus: Corpus
+        do {
+            corpus = try Corpus.load(path: path, vocabulary: checkpoint.vocabulary)
+        } catch TextError.unknownCharacter(let s, let offset) {
+            throw RuntimeError("\(path): character \(Vocabulary.display(s)) at character \(offset) is not in the model's vocabulary")
+        }
+        guard let result = evaluate(checkpoint.model, tokens: corpus.tokens) else {
+            throw RuntimeError("\(path): need at least 2 characters to score a prediction")
+        }
+        if args.flag("--json") {
+            print("{\"loss\":\(result.loss),\"bpc\":\(result.bitsPerCharacter),\"perplexity\":\(result.perplexity),\"chars\":\(result.characters)}")
+        } else {
+            print(String(format: "loss        %.6f nats/char", result.loss))
+            print(String(format: "bpc         %.6f bits/char", result.bitsPerCharacter))
+            print(String(format: "perplexity  %.4f", result.perplexity))
+            print("chars       \(result.characters)")
+        }
+        return ExitCode.success
+    }
+}

@@ -1,0 +1,178 @@
+// `charnn train`: read the options, load the corpus (and the checkpoint to resume), hand both to
+// the library's Trainer, and show its progress.
+
+import CharRNN
+import Foundation
+
+enum TrainCommand {
+    static let spec = CommandSpec(
+        name: "train",
+        summary: "Train a character-level model on a UTF-8 text file and save checkpoints.",
+        positionals: [("CORPUS", "the text to learn from (UTF-8)")],
+        options: [
+            OptionSpec(name: "--cell", value: "lstm|gru|rnn", help: "recurrent cell type", defaultText: "lstm"),
+            OptionSpec(name: "--layers", value: "N", help: "stacked recurrent layers", defaultText: "2"),
+            OptionSpec(name: "--hidden", value: "N", help: "hidden units per layer", defaultText: "128"),
+            OptionSpec(name: "--dropout", value: "P", help: "dropout between layers, 0 ≤ P < 1", defaultText: "0"),
+            OptionSpec(name: "--seq-length", value: "T", help: "time steps per batch (truncated BPTT)", defaultText: "50"),
+            OptionSpec(name: "--batch-size", value: "B", help: "parallel streams per batch", defaultText: "50"),
+            OptionSpec(name: "--optimizer", value: "NAME", help: "adam, rmsprop, adagrad or sgd (momentum 0.9)", defaultText: "adam"),
+            OptionSpec(name: "--lr", value: "RATE", help: "learning rate", defaultText: "2e-3"),
+            OptionSpec(name: "--lr-decay", value: "F", help: "multiply the learning rate by F every --lr-decay-every epochs", defaultText: "1"),
+            OptionSpec(name: "--lr-decay-every", value: "E", help: "epochs between learning-rate decays", defaultText: "1"),
+            OptionSpec(name: "--grad-clip", value: "C", help: "clamp each gradient element to [-C, C]; 0 turns it off", defaultText: "5"),
+            OptionSpec(name: "--clip-norm", value: "X", help: "rescale gradients to global L2 norm ≤ X", defaultText: "off"),
+            OptionSpec(name: "--epochs", value: "N", help: "stop after N epochs in total (fractions allowed)"),
+            OptionSpec(name: "--iterations", value: "N", help: "stop after N iterations in total"),
+            OptionSpec(name: "--time", value: "DURATION", help: "stop after this long, e.g. 90s, 10m, 2h"),
+            OptionSpec(name: "--val-frac", value: "F", help: "fraction at the end of the text held out for validation", defaultText: "0.05"),
+            OptionSpec(name: "--eval-every", value: "N", help: "validate and save a checkpoint every N iterations", defaultText: "1000"),
+            OptionSpec(name: "--print-every", value: "N", help: "report progress every N iterations", defaultText: "10"),
+            OptionSpec(name: "--output", value: "FILE", help: "latest checkpoint; the best one goes beside it as <stem>.best.ckpt",
+                       defaultText: "checkpoints/<corpus stem>.ckpt"),
+            OptionSpec(name: "--resume", value: "FILE", help: "continue training from this checkpoint"),
+            OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
+            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
+            OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE"),
+        ],
+        notes: [
+            "Without --epochs, --iterations or --time, training runs for 50 epochs. Iteration and epoch limits",
+            "count from the start of training, so a resumed run continues towards the same total.",
+            "On --resume the architecture and vocabulary come from the checkpoint, and so do the training",
+            "settings unless given again on this command line.",
+        ])
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        let corpusPath = args.positionals[0]
+
+        // Everything the command line can get wrong is checked before any work starts.
+        let cell: CellKind? = try args.choice("--cell")
+        let layers = try args.int("--layers", min: 1, max: 64)
+        let hidden = try args.int("--hidden", min: 1, max: 16384)
+        let dropout = try args.double("--dropout", min: 0, below: 1)
+        let optimizer: OptimizerKind? = try args.choice("--optimizer")
+        let seqLength = try args.int("--seq-length", min: 1, max: 100_000)
+        let batchSize = try args.int("--batch-size", min: 1, max: 100_000)
+        let lr = try args.double("--lr", above: 0)
+        let lrDecay = try args.double("--lr-decay", above: 0, max: 1)
+        let lrDecayEvery = try args.int("--lr-decay-every", min: 1)
+        let gradClip = try args.double("--grad-clip", min: 0)
+        let clipNorm = try args.double("--clip-norm", above: 0)
+        let epochs = try args.double("--epochs", above: 0)
+        let iterations = try args.int("--iterations", min: 1)
+        let seconds = try args.duration("--time")
+        let valFrac = try args.double("--val-frac", min: 0, below: 1)
+        let evalEvery = try args.int("--eval-every", min: 1)
+        let printEvery = try args.int("--print-every", min: 1)
+        let seed = try args.int("--seed", min: 0)
+        let threads = try args.int("--threads", min: 1, max: 256)
+        Parallelism.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+
+        // The model: resumed, or new with the corpus's vocabulary.
+        let model: Model, vocabulary: Vocabulary, corpus: Corpus
+        var options: TrainingOptions
+        var snapshot: TrainingSnapshot?
+        if let resumePath = args.string("--resume") {
+            let checkpoint = try Checkpoint.read(from: resumePath)
+            guard let training = checkpoint.training else { throw ModelFileError.notResumable }
+            let c = checkpoint.model.config
+            let asked: [(String, String?, String)] = [
+                ("--cell", cell?.rawValue, c.cell.rawValue), ("--layers", layers.map(String.init), String(c.layers)),
+                ("--hidden", hidden.map(String.init), String(c.hidden)), ("--dropout", dropout.map { "\(Float($0))" }, "\(c.dropout)"),
+            ]
+            for (flag, given, saved) in asked where given != nil && given != saved {
+                throw UsageError(message: "\(flag) \(given!) differs from the checkpoint's \(saved) in \(resumePath); "
+                                 + "drop \(flag) to resume, or start a new run without --resume", command: spec)
+            }
+            model = checkpoint.model
+            vocabulary = checkpoint.vocabulary
+            do {
+                corpus = try Corpus.load(path: corpusPath, vocabulary: vocabulary)
+            } catch TextError.unknownCharacter(let s, let offset) {
+                throw RuntimeError("\(corpusPath): character \(Vocabulary.display(s)) at character \(offset) is not in the "
+                                   + "vocabulary of \(resumePath); resume on text with the same characters, or start a new run")
+            }
+            options = training.options
+            snapshot = training
+        } else {
+            corpus = try Corpus.load(path: corpusPath)
+            vocabulary = corpus.vocabulary
+            if vocabulary.count > 10_000 {
+                Console.warning("\(corpusPath) has \(vocabulary.count) distinct characters; the model's input and output "
+                                + "layers grow with that (is it really text?)")
+            }
+            let config = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
+                                     vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
+            options = TrainingOptions()
+            options.seed = UInt64(seed ?? 123)
+            model = Model(config: config, seed: options.seed)
+        }
+        if let seqLength { options.seqLength = seqLength }
+        if let batchSize { options.batchSize = batchSize }
+        if let optimizer { options.optimizer = optimizer }
+        if let lr { options.learningRate = Float(lr) }
+        if let lrDecay { options.lrDecay = Float(lrDecay) }
+        if let lrDecayEvery { options.lrDecayEvery = lrDecayEvery }
+        if let gradClip { options.gradClip = Float(gradClip) }
+        if let clipNorm { options.clipNorm = Float(clipNorm) }
+        if let valFrac { options.validationFraction = valFrac }
+        if let evalEvery { options.evalEvery = evalEvery }
+        if let printEvery { options.printEvery = printEvery }
+        if var s = snapshot, let lr {
+            s.progress.learningRate = Float(lr)  // an explicit --lr on resume replaces the decayed rate
+            snapshot = s
+        }
+
+        let output = args.string("--output") ?? "checkpoints/\(stem(of: corpusPath)).ckpt"
+        try checkWritable(output)
+        let metrics = try args.string("--metrics").map { try MetricsFile(path: $0) }
+
+        let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
+        trainer.checkpointPath = output
+        trainer.bestCheckpointPath = bestPath(for: output)
+        let stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
+                                 seconds: seconds)
+
+        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: model.config, metrics: metrics)
+        Interruption.install()
+        let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
+        display.finish(summary, output: output)
+        return summary.interrupted ? Interruption.exitCode : ExitCode.success
+    }
+
+    static func stem(of path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        let stem = (name as NSString).deletingPathExtension
+        return stem.isEmpty ? "model" : stem
+    }
+
+    /// checkpoints/x.ckpt → checkpoints/x.best.ckpt
+    static func bestPath(for output: String) -> String {
+        let ext = (output as NSString).pathExtension
+        let base = ext.isEmpty ? output : String(output.dropLast(ext.count + 1))
+        return base + ".best." + (ext.isEmpty ? "ckpt" : ext)
+    }
+
+    /// Fails before training if the checkpoint could never be written, rather than after hours.
+    static func checkWritable(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let directory = dir.isEmpty ? "." : dir
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
+            // The default location is created on demand; a user's own path must exist.
+            if directory == "checkpoints" {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } else {
+                throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
+            }
+        } else if !isDir.boolValue {
+            throw RuntimeError("cannot write \(path): \(directory) is not a directory")
+        }
+        if !FileManager.default.isWritableFile(atPath: directory) {
+            throw RuntimeError("cannot write \(path): directory \(directory) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw RuntimeError("cannot write \(path): it is a directory")
+        }
+    }
+}

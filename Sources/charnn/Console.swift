@@ -1,0 +1,74 @@
+// Talking to the terminal: stderr lines, exit codes, number formats, and the Ctrl-C flag.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum ExitCode {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1      // a data or runtime error
+    static let usage: Int32 = 64       // EX_USAGE: the command line was wrong
+    static let interrupted: Int32 = 130
+    static let terminated: Int32 = 143
+}
+
+/// A runtime or data error for the user: printed as one line, exit 1.
+struct RuntimeError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+enum Console {
+    static func error(_ message: String) {
+        writeStderr("charnn: error: \(message)\n")
+    }
+
+    static func warning(_ message: String) {
+        writeStderr("charnn: warning: \(message)\n")
+    }
+
+    static func writeStderr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// "1h02m", "3m07s", "12s".
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let s = Int(seconds.rounded())
+        if s >= 3600 { return "\(s / 3600)h" + String(format: "%02dm", (s % 3600) / 60) }
+        if s >= 60 { return "\(s / 60)m" + String(format: "%02ds", s % 60) }
+        return "\(s)s"
+    }
+
+    /// "12,345"
+    static func grouped(_ n: Double) -> String {
+        let digits = String(Int(n.rounded()))
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+}
+
+/// Set by SIGINT / SIGTERM; the trainer checks it between iterations so that it can finish the
+/// step and write a resumable checkpoint before exiting.
+enum Interruption {
+    nonisolated(unsafe) static var signal: Int32 = 0
+
+    static func install() {
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            if Interruption.signal != 0 { _exit(128 + sig) }  // a second signal: stop at once
+            Interruption.signal = sig
+        }
+        Glibc.signal(SIGINT, handler)
+        Glibc.signal(SIGTERM, handler)
+    }
+
+    static var requested: Bool { signal != 0 }
+    static var exitCode: Int32 { signal == SIGTERM ? ExitCode.terminated : ExitCode.interrupted }
+}

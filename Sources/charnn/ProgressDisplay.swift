@@ -1,0 +1,116 @@
+// Shows training progress: a live one-line bar when stderr is a terminal, plain log lines
+// otherwise; mirrors every log line as JSON into the --metrics file.
+
+import CharRNN
+import Foundation
+
+/// Appends JSON lines to a file, creating it if needed.
+final class MetricsFile {
+    let path: String
+    private let handle: FileHandle
+
+    init(path: String) throws {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw RuntimeError("cannot create metrics file \(path)")
+            }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw RuntimeError("cannot open metrics file \(path) for writing") }
+        handle = h
+        handle.seekToEndOfFile()
+    }
+
+    func append(_ fields: [(String, Any)]) {
+        let body = fields.map { key, value -> String in
+            let v: String
+            switch value {
+            case let d as Double: v = d.isFinite ? "\(d)" : "null"
+            case let i as Int: v = "\(i)"
+            case let s as String: v = "\"\(s)\""
+            default: v = "\(value)"
+            }
+            return "\"\(key)\":\(v)"
+        }
+        handle.write(Data(("{" + body.joined(separator: ",") + "}\n").utf8))
+    }
+}
+
+final class ProgressDisplay {
+    let live: Bool
+    let config: ModelConfig
+    let metrics: MetricsFile?
+    private var lastStep: StepReport?
+    private var lineOpen = false
+    private var validationLoss: Double?
+
+    init(live: Bool, config: ModelConfig, metrics: MetricsFile?) {
+        self.live = live
+        self.config = config
+        self.metrics = metrics
+    }
+
+    private func line(_ text: String) {
+        if lineOpen { Console.writeStderr("\r\u{1B}[2K") }
+        lineOpen = false
+        Console.writeStderr(text + "\n")
+    }
+
+    private func fmt(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", x) }
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case .warning(let message):
+            line("charnn: warning: \(message)")
+        case .started(let s):
+            let c = config
+            let what = "\(c.cell.rawValue.uppercased()) \(c.layers)×\(c.hidden), vocabulary \(c.vocabularySize), "
+                + "\(Console.grouped(Double(s.parameterCount))) parameters"
+            let data = "train \(Console.grouped(Double(s.trainCharacters))) chars (\(s.batchesPerEpoch) batches/epoch), "
+                + "validation \(Console.grouped(Double(s.validationCharacters))) chars"
+            line("charnn: \(what); \(data)" + (s.resumedAt.map { "; resuming at iteration \($0)" } ?? ""))
+        case .step(let r):
+            lastStep = r
+            let eta = r.etaSeconds.map { "  ETA \(Console.duration($0))" } ?? ""
+            let val = validationLoss.map { "  val \(fmt($0))" } ?? ""
+            let text = "iter \(r.iteration)  epoch \(fmt(r.epoch, 2))  train \(fmt(r.trainLoss))\(val)  "
+                + "\(Console.grouped(r.charsPerSecond)) chars/s\(eta)"
+            if live {
+                let bar = r.completion.map { progressBar($0) + " " } ?? ""
+                Console.writeStderr("\r\u{1B}[2K" + bar + text)
+                lineOpen = true
+            } else {
+                line(text)
+            }
+            metrics?.append([("iteration", r.iteration), ("epoch", r.epoch), ("train_loss", r.trainLoss),
+                             ("elapsed_s", r.elapsedSeconds), ("chars_per_s", r.charsPerSecond),
+                             ("lr", Double(r.learningRate)), ("grad_norm", r.gradientNorm)])
+        case .validated(let v):
+            validationLoss = v.loss
+            line("iter \(v.iteration)  epoch \(fmt(v.epoch, 2))  val \(fmt(v.loss)) nats/char "
+                 + "(\(fmt(v.loss / log(2.0), 3)) bits/char)" + (v.isBest ? "  best so far" : ""))
+            var fields: [(String, Any)] = [("iteration", v.iteration), ("epoch", v.epoch)]
+            if let s = lastStep {
+                fields += [("train_loss", s.trainLoss), ("elapsed_s", s.elapsedSeconds), ("chars_per_s", s.charsPerSecond)]
+            }
+            fields.append(("val_loss", v.loss))
+            metrics?.append(fields)
+        case .saved(let path):
+            if !live { line("saved \(path)") }
+        }
+    }
+
+    private func progressBar(_ fraction: Double) -> String {
+        let width = 24
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+            + String(format: "%3d%%", Int(fraction * 100))
+    }
+
+    func finish(_ summary: TrainingSummary, output: String) {
+        var text = summary.interrupted ? "interrupted at iteration \(summary.iterations)" : "done: \(summary.iterations) iterations"
+        if let v = summary.validationLoss { text += ", val loss \(fmt(v))" }
+        if let b = summary.bestValidationLoss { text += " (best \(fmt(b)))" }
+        line(text + "; checkpoint \(output)")
+    }
+}

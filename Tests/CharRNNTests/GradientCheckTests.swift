@@ -1,0 +1,80 @@
+// Backward vs finite differences for every cell, 1 and 2 layers, through decoder and loss, for
+// every parameter tensor and the initial state; and proof that the check catches broken gradients.
+
+import XCTest
+@testable import CharRNN
+import TestSupport
+
+final class GradientCheckTests: XCTestCase {
+    // Small enough to check every element, big enough to exercise B > 1, T > 3, odd H.
+    func makeModel(_ cell: CellKind, layers: Int, dropout: Float = 0, seed: UInt64 = 7) -> Model {
+        Model(config: ModelConfig(cell: cell, layers: layers, hidden: 5, vocabularySize: 6, dropout: dropout), seed: seed)
+    }
+
+    func assertGradientsMatch(_ cell: CellKind, layers: Int, dropout: Float = 0, file: StaticString = #filePath, line: UInt = #line) {
+        let model = makeModel(cell, layers: layers, dropout: dropout)
+        let problem = GradientCheck.Problem(model: model, steps: 4, batch: 3, seed: 11)
+        let report = GradientCheck.run(model, problem)
+        XCTAssertTrue(report.passed, "\(cell) L=\(layers): \(report.mismatches.prefix(5))", file: file, line: line)
+        // Every tensor and every initial state was really checked.
+        for view in model.parameters.views {
+            XCTAssertEqual(report.checked[view.name], view.count, view.name, file: file, line: line)
+        }
+        for l in 0..<layers {
+            XCTAssertEqual(report.checked["h0_l\(l)"], 3 * 5, file: file, line: line)
+            if cell == .lstm { XCTAssertEqual(report.checked["c0_l\(l)"], 3 * 5, file: file, line: line) }
+        }
+    }
+
+    func testRNNOneLayer() { assertGradientsMatch(.rnn, layers: 1) }
+    func testRNNTwoLayers() { assertGradientsMatch(.rnn, layers: 2) }
+    func testLSTMOneLayer() { assertGradientsMatch(.lstm, layers: 1) }
+    func testLSTMTwoLayers() { assertGradientsMatch(.lstm, layers: 2) }
+    func testGRUOneLayer() { assertGradientsMatch(.gru, layers: 1) }
+    func testGRUTwoLayers() { assertGradientsMatch(.gru, layers: 2) }
+    func testLSTMTwoLayersWithDropout() { assertGradientsMatch(.lstm, layers: 2, dropout: 0.3) }
+    func testGRUThreeLayersWithDropout() { assertGradientsMatch(.gru, layers: 3, dropout: 0.25) }
+
+    // The same check must fail when the backward pass is wrong.
+
+    func assertCaught(_ cell: CellKind, fault: GradientFault, file: StaticString = #filePath, line: UInt = #line) -> GradientReport {
+        let model = makeModel(cell, layers: 2)
+        model.fault = fault
+        let report = GradientCheck.run(model, GradientCheck.Problem(model: model, steps: 4, batch: 3, seed: 11))
+        XCTAssertFalse(report.passed, "\(fault) went unnoticed", file: file, line: line)
+        return report
+    }
+
+    func testCatchesDroppedLSTMCellCarry() {
+        let report = assertCaught(.lstm, fault: .dropCellCarry)
+        // Only paths through c_{t-1} are wrong, so the top of the graph (decoder) still agrees.
+        XCTAssertFalse(report.mismatches.contains { $0.tensor.hasPrefix("decoder") })
+        XCTAssertTrue(report.mismatches.contains { $0.tensor == "c0_l0" })
+    }
+
+    func testCatchesFlippedGRUUpdateGateSign() {
+        let report = assertCaught(.gru, fault: .flipUpdateGate)
+        XCTAssertTrue(report.mismatches.contains { $0.tensor.hasPrefix("rnn.weight_hh") })
+    }
+
+    func testCatchesDroppedRNNRecurrence() {
+        let report = assertCaught(.rnn, fault: .dropRecurrence)
+        XCTAssertTrue(report.mismatches.contains { $0.tensor == "h0_l1" })
+    }
+
+    func testCatchesWrongSignAndSmallCorruptions() {
+        let model = makeModel(.lstm, layers: 1)
+        let problem = GradientCheck.Problem(model: model, steps: 4, batch: 3, seed: 11)
+        let bias = model.parameters.view(named: "rnn.bias_hh_l0")!
+        // Whole tensor negated.
+        let flipped = GradientCheck.run(model, problem) { g in
+            for i in bias.offset..<(bias.offset + bias.count) { g[i] = -g[i] }
+        }
+        XCTAssertFalse(flipped.passed)
+        XCTAssertTrue(flipped.mismatches.allSatisfy { $0.tensor == "rnn.bias_hh_l0" })
+        // One element off by 5 %: still caught, by the relative tolerance.
+        let decoder = model.parameters.view(named: "decoder.weight")!
+        let nudged = GradientCheck.run(model, problem) { g in g[decoder.offset + 3] *= 1.05 }
+        XCTAssertEqual(nudged.mismatches.map(\.tensor), ["decoder.weight"])
+    }
+}

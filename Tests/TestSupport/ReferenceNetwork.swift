@@ -1,0 +1,75 @@
+// A slow, obvious implementation of the same networks in Double with plain loops, written from
+// the equations (PyTorch's documentation for nn.RNN / nn.LSTM / nn.GRU), to check the fast
+// forward pass against. It shares no code with the library beyond reading its parameters.
+
+import Foundation
+@testable import CharRNN
+
+public struct ReferenceNetwork {
+    public let config: ModelConfig
+    let tensors: [String: [Double]]
+
+    public init(model: Model) {
+        config = model.config
+        var t: [String: [Double]] = [:]
+        for v in model.parameters.views { t[v.name] = model.parameters.array(named: v.name)!.map(Double.init) }
+        tensors = t
+    }
+
+    func sig(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    /// W (rows × cols) · x
+    func matvec(_ w: [Double], rows: Int, cols: Int, _ x: [Double]) -> [Double] {
+        (0..<rows).map { r in (0..<cols).reduce(0.0) { $0 + w[r * cols + $1] * x[$1] } }
+    }
+
+    /// Runs one stream from (h0, c0) (per layer, H each) over `ids`; returns the logits and the
+    /// top-layer... and every layer's h after each step: hs[l][t].
+    public func run(ids: [Int32], h0: [[Double]], c0: [[Double]]) -> (logits: [[Double]], hs: [[[Double]]], cs: [[[Double]]]) {
+        let H = config.hidden, V = config.vocabularySize
+        var h = h0, c = c0
+        var logits: [[Double]] = []
+        var hs = Array(repeating: [[Double]](), count: config.layers)
+        var cs = Array(repeating: [[Double]](), count: config.layers)
+        for id in ids {
+            var x = [Double](repeating: 0, count: V)
+            x[Int(id)] = 1
+            for l in 0..<config.layers {
+                let I = l == 0 ? V : H
+                let G = config.cell.gateCount
+                let wi = tensors["rnn.weight_ih_l\(l)"]!, wh = tensors["rnn.weight_hh_l\(l)"]!
+                let bi = tensors["rnn.bias_ih_l\(l)"]!, bh = tensors["rnn.bias_hh_l\(l)"]!
+                let gi = zip(matvec(wi, rows: G * H, cols: I, x), bi).map(+)
+                let gh = zip(matvec(wh, rows: G * H, cols: H, h[l]), bh).map(+)
+                var hNew = [Double](repeating: 0, count: H)
+                switch config.cell {
+                case .rnn:
+                    for j in 0..<H { hNew[j] = tanh(gi[j] + gh[j]) }
+                case .lstm:
+                    for j in 0..<H {
+                        let i = sig(gi[j] + gh[j])
+                        let f = sig(gi[H + j] + gh[H + j])
+                        let g = tanh(gi[2 * H + j] + gh[2 * H + j])
+                        let o = sig(gi[3 * H + j] + gh[3 * H + j])
+                        c[l][j] = f * c[l][j] + i * g
+                        hNew[j] = o * tanh(c[l][j])
+                    }
+                case .gru:
+                    for j in 0..<H {
+                        let r = sig(gi[j] + gh[j])
+                        let z = sig(gi[H + j] + gh[H + j])
+                        let n = tanh(gi[2 * H + j] + r * gh[2 * H + j])
+                        hNew[j] = (1 - z) * n + z * h[l][j]
+                    }
+                }
+                h[l] = hNew
+                hs[l].append(hNew)
+                cs[l].append(c[l])
+                x = hNew
+            }
+            let wd = tensors["decoder.weight"]!, bd = tensors["decoder.bias"]!
+            logits.append(zip(matvec(wd, rows: V, cols: H, x), bd).map(+))
+        }
+        return (logits, hs, cs)
+    }
+}
