@@ -1,5 +1,6 @@
 // Talking to the terminal: stderr lines, exit codes, number formats, and the Ctrl-C flag.
 
+import CharRNN
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -71,4 +72,31 @@ enum Interruption {
 
     static var requested: Bool { signal != 0 }
     static var exitCode: Int32 { signal == SIGTERM ? ExitCode.terminated : ExitCode.interrupted }
+}
+
+/// Loads a text for a command, naming the file in any text error
+/// ("corpus.txt: invalid UTF-8 at byte offset 2 …").
+func loadCorpus(_ path: String, vocabulary: Vocabulary? = nil, owner: String = "the model") throws -> Corpus {
+    do {
+        if let vocabulary { return try Corpus.load(path: path, vocabulary: vocabulary) }
+        return try Corpus.load(path: path)
+    } catch TextError.unknownCharacter(let s, let offset) {
+        throw RuntimeError("\(path): character \(Vocabulary.display(s)) at character \(offset) is not in the vocabulary of \(owner)")
+    } catch let e as TextError {
+        throw RuntimeError("\(path): \(e)")
+    }
+}
+
+/// Loads a checkpoint for a command, naming the file in errors about its content.
+func loadCheckpoint(_ path: String) throws -> Checkpoint {
+    do {
+        return try Checkpoint.read(from: path)
+    } catch let e as CheckpointError {
+        switch e {
+        case .fileNotFound, .notAFile, .unreadable: throw e
+        default: throw RuntimeError("\(path): \(e)")
+        }
+    } catch let e as ModelFileError {
+        throw RuntimeError("\(path): \(e)")
+    }
 }

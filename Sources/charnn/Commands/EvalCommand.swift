@@ -16,14 +16,9 @@ enum EvalCommand {
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
-        let checkpoint = try Checkpoint.read(from: args.positionals[0])
+        let checkpoint = try loadCheckpoint(args.positionals[0])
         let path = args.positionals[1]
-        let corpus: Corpus
-        do {
-            corpus = try Corpus.load(path: path, vocabulary: checkpoint.vocabulary)
-        } catch TextError.unknownCharacter(let s, let offset) {
-            throw RuntimeError("\(path): character \(Vocabulary.display(s)) at character \(offset) is not in the model's vocabulary")
-        }
+        let corpus = try loadCorpus(path, vocabulary: checkpoint.vocabulary, owner: args.positionals[0])
         guard let result = evaluate(checkpoint.model, tokens: corpus.tokens) else {
             throw RuntimeError("\(path): need at least 2 characters to score a prediction")
         }

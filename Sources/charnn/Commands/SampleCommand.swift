@@ -31,7 +31,7 @@ enum SampleCommand {
         options.prime = args.string("--prime") ?? ""
         Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
 
-        let checkpoint = try Checkpoint.read(from: args.positionals[0])
+        let checkpoint = try loadCheckpoint(args.positionals[0])
         let sampler = Sampler(model: checkpoint.model, vocabulary: checkpoint.vocabulary)
         do {
             _ = try checkpoint.vocabulary.encode(options.prime)

@@ -73,7 +73,7 @@ enum TrainCommand {
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
         if let resumePath = args.string("--resume") {
-            let checkpoint = try Checkpoint.read(from: resumePath)
+            let checkpoint = try loadCheckpoint(resumePath)
             guard let training = checkpoint.training else { throw ModelFileError.notResumable }
             let c = checkpoint.model.config
             let asked: [(String, String?, String)] = [
@@ -86,16 +86,12 @@ enum TrainCommand {
             }
             model = checkpoint.model
             vocabulary = checkpoint.vocabulary
-            do {
-                corpus = try Corpus.load(path: corpusPath, vocabulary: vocabulary)
-            } catch TextError.unknownCharacter(let s, let offset) {
-                throw RuntimeError("\(corpusPath): character \(Vocabulary.display(s)) at character \(offset) is not in the "
-                                   + "vocabulary of \(resumePath); resume on text with the same characters, or start a new run")
-            }
+            corpus = try loadCorpus(corpusPath, vocabulary: vocabulary, owner: resumePath)
             options = training.options
             snapshot = training
         } else {
-            corpus = try Corpus.load(path: corpusPath)
+            corpus = try loadCorpus(corpusPath)
+            if corpus.count < 2 { throw RuntimeError("\(corpusPath): need at least 2 characters to train on, found \(corpus.count)") }
             vocabulary = corpus.vocabulary
             if vocabulary.count > 10_000 {
                 Console.warning("\(corpusPath) has \(vocabulary.count) distinct characters; the model's input and output "
