@@ -268,7 +268,9 @@ public final class Trainer {
             busyIterations += 1
 
             let last = finished()
-            if progress.iteration % max(1, options.printEvery) == 0 || last || shouldStop() {
+            // A report also precedes every validation, so each validation log line has fresh figures.
+            let validating = progress.iteration % max(1, options.evalEvery) == 0
+            if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
                 let window = (clock.now - windowStart).seconds
                 let (completion, eta) = completionAndETA()
                 report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
@@ -278,7 +280,7 @@ public final class Trainer {
                 lossSum = 0; lossCount = 0
                 windowStart = clock.now; windowIterations = 0
             }
-            if progress.iteration % max(1, options.evalEvery) == 0 && !last {
+            if validating && !last {
                 try checkpoint()
                 windowStart = clock.now; windowIterations = 0
             }

@@ -23,7 +23,10 @@ enum EvalCommand {
             throw RuntimeError("\(path): need at least 2 characters to score a prediction")
         }
         if args.flag("--json") {
-            print("{\"loss\":\(result.loss),\"bpc\":\(result.bitsPerCharacter),\"perplexity\":\(result.perplexity),\"chars\":\(result.characters)}")
+            // JSON has no inf or NaN: a model that is certain and wrong gets null.
+            func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
+            print("{\"loss\":\(number(result.loss)),\"bpc\":\(number(result.bitsPerCharacter)),"
+                  + "\"perplexity\":\(number(result.perplexity)),\"chars\":\(result.characters)}")
         } else {
             print(String(format: "loss        %.6f nats/char", result.loss))
             print(String(format: "bpc         %.6f bits/char", result.bitsPerCharacter))

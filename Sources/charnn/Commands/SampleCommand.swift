@@ -21,7 +21,7 @@ enum SampleCommand {
     static func run(_ args: ParsedArguments) throws -> Int32 {
         var options = SamplingOptions()
         options.length = try args.int("--length", default: 2000, min: 1)!
-        options.temperature = Float(try args.double("--temperature", default: 1, above: 0)!)
+        options.temperature = Float(try args.double("--temperature", default: 1, above: 0, max: 1000)!)
         guard options.temperature.isNormal else {
             throw UsageError(message: "--temperature is too small to represent, got '\(args.string("--temperature")!)'", command: spec)
         }

@@ -91,7 +91,7 @@ enum TrainCommand {
             snapshot = training
         } else {
             corpus = try loadCorpus(corpusPath)
-            if corpus.count < 2 { throw RuntimeError("\(corpusPath): need at least 2 characters to train on, found \(corpus.count)") }
+            if corpus.count < 2 { throw RuntimeError("\(corpusPath): has 1 character; training needs at least 2 characters") }
             vocabulary = corpus.vocabulary
             if vocabulary.count > 10_000 {
                 Console.warning("\(corpusPath) has \(vocabulary.count) distinct characters; the model's input and output "
@@ -136,23 +136,29 @@ enum TrainCommand {
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
     }
 
+    /// The file name of a path without its extension: "data/corpus.txt" → "corpus".
     static func stem(of path: String) -> String {
-        let name = (path as NSString).lastPathComponent
-        let stem = (name as NSString).deletingPathExtension
+        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+        let stem = name.lastIndex(of: ".").map { $0 == name.startIndex ? name : String(name[..<$0]) } ?? name
         return stem.isEmpty ? "model" : stem
     }
 
-    /// checkpoints/x.ckpt → checkpoints/x.best.ckpt
+    /// checkpoints/x.ckpt → checkpoints/x.best.ckpt; m → m.best.ckpt
     static func bestPath(for output: String) -> String {
-        let ext = (output as NSString).pathExtension
-        let base = ext.isEmpty ? output : String(output.dropLast(ext.count + 1))
-        return base + ".best." + (ext.isEmpty ? "ckpt" : ext)
+        let slash = output.lastIndex(of: "/")
+        let nameStart = slash.map { output.index(after: $0) } ?? output.startIndex
+        if let dot = output.lastIndex(of: "."), dot > nameStart {
+            return String(output[..<dot]) + ".best" + String(output[dot...])
+        }
+        return output + ".best.ckpt"
     }
 
     /// Fails before training if the checkpoint could never be written, rather than after hours.
     static func checkWritable(_ path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        let directory = dir.isEmpty ? "." : dir
+        guard !path.isEmpty, !path.hasSuffix("/") else {
+            throw RuntimeError("--output '\(path)' does not name a file")
+        }
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
             // The default location is created on demand; a user's own path must exist.

@@ -1,0 +1,90 @@
+// `charnn --help`, `charnn help <command>`, `<command> --help`, `--version`, and charnn with no arguments.
+
+import Foundation
+import TestSupport
+import XCTest
+
+final class HelpAndVersionTests: CLITestCase {
+    static let topUsage = "usage: charnn <command> [arguments] [options]"
+
+    /// Every command's usage line and the options its help must list.
+    static let commands: [(name: String, usage: String, options: [String])] = [
+        ("train", "usage: charnn train CORPUS [options]",
+         ["--cell", "--layers", "--hidden", "--dropout", "--seq-length", "--batch-size", "--optimizer", "--lr", "--lr-decay",
+          "--lr-decay-every", "--grad-clip", "--clip-norm", "--epochs", "--iterations", "--time", "--val-frac", "--eval-every",
+          "--print-every", "--output", "--resume", "--seed", "--threads", "--metrics", "--help"]),
+        ("sample", "usage: charnn sample CHECKPOINT [options]",
+         ["--length", "--temperature", "--prime", "--top-k", "--argmax", "--seed", "--threads", "--help"]),
+        ("eval", "usage: charnn eval CHECKPOINT TEXTFILE [options]", ["--json", "--threads", "--help"]),
+    ]
+
+    /// The option names a help text documents: the first `--word` of each indented option line
+    /// ("  --hidden N   …", "  -h, --help   …").
+    func documentedOptions(_ help: String) -> Set<String> {
+        var names = Set<String>()
+        for line in help.components(separatedBy: "\n") where line.hasPrefix("  -") {
+            for word in line.split(separator: " ").prefix(2) {
+                let w = word.trimmingCharacters(in: CharacterSet(charactersIn: ","))
+                if w.hasPrefix("--") { names.insert(w); break }
+            }
+        }
+        return names
+    }
+
+    func testTopLevelHelp() throws {
+        for args in [["--help"], ["-h"], ["help"]] {
+            let r = try run(args)
+            XCTAssertEqual(r.exitCode, 0, "\(r)")
+            XCTAssertEqual(r.stderr, "", "\(r)")
+            XCTAssertEqual(r.stdoutLines.first, Self.topUsage, "\(r)")
+            for command in ["train", "sample", "eval", "help"] {
+                XCTAssertTrue(r.stdoutLines.contains { $0.hasPrefix("  \(command) ") }, "lists \(command): \(r)")
+            }
+            XCTAssertTrue(r.stdout.contains("--version"), "\(r)")
+        }
+    }
+
+    func testCommandHelpShowsUsageAndEveryOption() throws {
+        for c in Self.commands {
+            let r = try run(["help", c.name])
+            XCTAssertEqual(r.exitCode, 0, "\(r)")
+            XCTAssertEqual(r.stderr, "", "\(r)")
+            XCTAssertEqual(r.stdoutLines.first, c.usage, "\(r)")
+            let documented = documentedOptions(r.stdout)
+            for option in c.options {
+                XCTAssertTrue(documented.contains(option), "charnn help \(c.name) does not document \(option):\n\(r.stdout)")
+            }
+        }
+    }
+
+    func testDashDashHelpAfterCommandEqualsHelpCommand() throws {
+        for c in Self.commands {
+            let viaHelp = try run(["help", c.name])
+            for flag in ["--help", "-h"] {
+                let r = try run([c.name, flag])
+                XCTAssertEqual(r.exitCode, 0, "\(r)")
+                XCTAssertEqual(r.stdout, viaHelp.stdout, "charnn \(c.name) \(flag)")
+                XCTAssertEqual(r.stderr, "")
+            }
+        }
+        // --help wins over missing arguments: nothing is trained.
+        let r = try run(["train", "--help"])
+        XCTAssertEqual(r.exitCode, 0)
+        XCTAssertEqual(dir.listing(), [])
+    }
+
+    func testVersion() throws {
+        let r = try run(["--version"])
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+        XCTAssertEqual(r.stderr, "")
+        let semver = #"^charnn (0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\n$"#
+        XCTAssertNotNil(r.stdout.range(of: semver, options: .regularExpression), "not 'charnn <semver>': \(r.stdout)")
+    }
+
+    func testNoArgumentsIsAUsageErrorWithUsageOnStderr() throws {
+        let r = try run([])
+        XCTAssertEqual(r.exitCode, 64, "\(r)")
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderrLines.contains(Self.topUsage), "\(r)")
+    }
+}

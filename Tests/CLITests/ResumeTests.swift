@@ -1,0 +1,59 @@
+// `charnn train --resume`: continuing a run exactly, and refusing a changed architecture or vocabulary.
+
+import Foundation
+import TestSupport
+import XCTest
+
+final class ResumeTests: CLITestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        try corpus()
+        try trainTiny(output: "A.ckpt", iterations: 6)
+    }
+
+    func iteration(of name: String) throws -> Int? {
+        let f = try CheckpointFile(contentsOf: dir.file(name))
+        let training = try f.metadataJSON("charnn.training") as? [String: Any]
+        return int((training?["progress"] as? [String: Any])?["iteration"])
+    }
+
+    func testResumeContinuesToTheTotalIterationCount() throws {
+        XCTAssertEqual(try iteration(of: "A.ckpt"), 6)
+        let r = try run(["train", "corpus.txt", "--resume", "A.ckpt", "--iterations", "10", "--output", "B.ckpt"])
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+        XCTAssertTrue(r.stderrLines.first?.contains("resuming at iteration 6") ?? false, "\(r)")
+        XCTAssertTrue(r.stderrLines.last?.hasPrefix("done: 10 iterations") ?? false, "\(r)")
+        XCTAssertEqual(try iteration(of: "B.ckpt"), 10)
+        XCTAssertTrue(dir.exists("B.best.ckpt"))
+        // The architecture came from A although the command line did not give it.
+        let config = try CheckpointFile(contentsOf: dir.file("B.ckpt")).metadataJSON("charnn.config") as? [String: Any]
+        XCTAssertEqual(int(config?["hidden"]), 8)
+    }
+
+    /// 6 iterations, then 4 more from the checkpoint, end where 10 straight iterations do.
+    func testResumeIsExact() throws {
+        XCTAssertEqual(try run(["train", "corpus.txt", "--resume", "A.ckpt", "--iterations", "10", "--output", "B.ckpt"]).exitCode, 0)
+        try trainTiny(output: "straight.ckpt", iterations: 10)
+        let resumed = try CheckpointFile(contentsOf: dir.file("B.ckpt"))
+        let straight = try CheckpointFile(contentsOf: dir.file("straight.ckpt"))
+        XCTAssertEqual(resumed.tensors, straight.tensors)
+        XCTAssertTrue(resumed.data.elementsEqual(straight.data), "resumed training diverged from an uninterrupted run")
+    }
+
+    func testResumeWithADifferentArchitectureIsAUsageError() throws {
+        try expectUsageError(["train", "corpus.txt", "--resume", "A.ckpt", "--hidden", "16", "--iterations", "10", "--output", "B.ckpt"],
+                             mentions: ["--hidden 16", "8"], usage: "usage: charnn train CORPUS [options]")
+        try expectUsageError(["train", "corpus.txt", "--resume", "A.ckpt", "--cell", "gru", "--iterations", "10", "--output", "B.ckpt"],
+                             mentions: ["--cell gru", "lstm"], usage: "usage: charnn train CORPUS [options]")
+        // Repeating the checkpoint's own values is fine.
+        let r = try run(["train", "corpus.txt", "--resume", "A.ckpt", "--hidden", "8", "--layers", "1", "--cell", "lstm",
+                         "--iterations", "7", "--output", "C.ckpt"])
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+    }
+
+    func testResumeOnTextWithANewCharacterFails() throws {
+        try corpus(Corpora.english + "Quite new.\n", named: "more.txt")
+        try expectRuntimeError(["train", "more.txt", "--resume", "A.ckpt", "--iterations", "10", "--output", "B.ckpt"],
+                               mentions: ["more.txt", "'Q'", "A.ckpt"])
+    }
+}
