@@ -56,7 +56,7 @@ sample:
 # The end-to-end tests run the debug binary that `swift build` leaves in .build/debug.
 test:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 clean:
 	rm -rf .build

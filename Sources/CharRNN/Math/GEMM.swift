@@ -9,6 +9,10 @@ public enum Transpose: Sendable { case none, transposed }
 /// How many threads large products may use. Set once from `--threads`; 1 means no Dispatch at all.
 public enum Parallelism {
     nonisolated(unsafe) public static var threads: Int = 1
+    /// Products smaller than this many multiply-adds run on one thread: waking a second thread
+    /// costs more than it saves on them (measured: splitting the per-step 50×512×128 recurrent
+    /// product made LSTM-128 training slower, 30k vs 40k chars/s).
+    nonisolated(unsafe) public static var minimumMultiplyAdds: Int = 1 << 23
 }
 
 // Register block: MR rows of op(A) times NR columns of op(B) live in 8 × 2 SIMD16 accumulators
@@ -33,7 +37,7 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
     let op = Product(transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
     let threads = Parallelism.threads
     let flops = m * n * k
-    if threads <= 1 || flops < 1 << 17 {
+    if threads <= 1 || flops < Parallelism.minimumMultiplyAdds {
         op.run(rows: 0..<m, cols: 0..<n)
         return
     }

@@ -66,10 +66,17 @@ public final class Model: @unchecked Sendable {
         let dropout = mode == .training && config.dropout > 0
         if let state { precondition(state.batch == B, "state batch size differs from the workspace's") }
 
-        // Layer 0's one-hot product is a row lookup in W_ihᵀ.
+        // Layer 0's one-hot product is a column of W_ih. A batch with more positions than
+        // characters reads them as rows of W_ihᵀ, transposed once; a short pass (sampling reads
+        // one character at a time) gathers the column directly instead.
         let w0 = layer(0, in: parameters.values)
-        for g in 0..<GH {
-            for v in 0..<V { ws.embedding[v * GH + g] = w0.weightIH[g * V + v] }
+        let transposeEmbedding = T * B >= V
+        if transposeEmbedding {
+            let table = ws.embedding.base
+            for g in 0..<GH {
+                let column = w0.weightIH + g * V
+                for v in 0..<V { table[v * GH + g] = column[v] }
+            }
         }
 
         for l in 0..<L {
@@ -85,8 +92,12 @@ public final class Model: @unchecked Sendable {
             let xProj = cache.xProj.base  // (T, B, G·H)
             if l == 0 {
                 for s in 0..<(T * B) {
-                    let row = xProj + s * GH
-                    row.update(from: ws.embedding.pointer(at: Int(ws.inputs[s]) * GH), count: GH)
+                    let row = xProj + s * GH, id = Int(ws.inputs[s])
+                    if transposeEmbedding {
+                        row.update(from: ws.embedding.pointer(at: id * GH), count: GH)
+                    } else {
+                        for g in 0..<GH { row[g] = w.weightIH[g * V + id] }
+                    }
                     axpy(1, w.biasIH, row, GH)
                 }
             } else {

@@ -227,14 +227,12 @@ public final class Trainer {
             }
             progress.rngState = rng.state
             progress.trainingSeconds = secondsBefore + elapsed()
-            let snap = snapshot
-            if let path = checkpointPath {
-                try Checkpoint(model: model, vocabulary: vocabulary, training: snap).write(to: path)
-                report(.saved(path: path))
-            }
             // Without a validation split, the latest is the best we know of.
-            if let path = bestCheckpointPath, isBest || valLoss == nil {
-                try Checkpoint(model: model, vocabulary: vocabulary, training: snap).write(to: path)
+            let paths = [checkpointPath, isBest || valLoss == nil ? bestCheckpointPath : nil].compactMap { $0 }
+            guard !paths.isEmpty else { return }
+            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot).safeTensors
+            for path in paths {
+                try file.write(to: path)
                 report(.saved(path: path))
             }
         }
