@@ -79,6 +79,12 @@ final class RuntimeErrorTests: CLITestCase {
         }
     }
 
+    /// A model or batch larger than the machine's memory is refused before anything is allocated.
+    func testModelTooLargeForMemoryIsRefused() throws {
+        try expectRuntimeError(["train", "corpus.txt", "--hidden", "16384", "--layers", "64", "--iterations", "1"],
+                               mentions: ["64×16384", "GiB", "--hidden"])
+    }
+
     /// An empty --output can never be written: that must be found before training, not after it.
     func testEmptyOutputPathFailsBeforeTraining() throws {
         let before = dir.listing()

@@ -40,6 +40,27 @@ public final class Workspace: @unchecked Sendable {
         dBelow = FloatBuffer(count: training ? T * B * H : 0)
     }
 
+    /// Bytes a workspace of these dimensions allocates: the same sums as `init`, so a caller can
+    /// refuse sizes the machine cannot hold before allocating anything.
+    public static func byteCount(config: ModelConfig, steps T: Int, batch B: Int, training: Bool) -> Int {
+        let V = config.vocabularySize, H = config.hidden, G = config.cell.gateCount, L = config.layers
+        let dropout = training && config.dropout > 0
+        var floats = 0
+        for l in 0..<L {
+            floats += (T + 1) * B * H * (config.cell.hasCellState ? 2 : 1)  // h, c
+            floats += 3 * T * B * G * H + B * G * H                           // act, xProj, dXProj, hProj
+            floats += config.cell == .rnn ? 0 : T * B * H                     // aux
+            floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
+            floats += B * H * (config.cell.hasCellState ? 2 : 1)              // dh, dc
+            if dropout && l > 0 { floats += T * B * config.inputSize(layer: l) }
+            if dropout && l < L - 1 { floats += T * B * H }
+        }
+        floats += V * G * H * (training ? 2 : 1)                              // embedding (+ gradient)
+        floats += T * B * V * (training ? 2 : 1)                              // logits (+ gradient)
+        floats += training ? 2 * T * B * H : 0                                // dTop, dBelow
+        return floats * MemoryLayout<Float>.stride + 2 * T * B * MemoryLayout<Int32>.stride
+    }
+
     deinit {
         inputs.deallocate()
         targets.deallocate()

@@ -147,6 +147,19 @@ public final class Trainer {
         resumedAt = snapshot.map { $0.progress.iteration }
     }
 
+    /// Bytes a training run of this model on `characters` characters of text allocates: parameters,
+    /// gradients and optimizer state, and the training and validation workspaces (after the same
+    /// batch adaptation `init` makes).
+    public static func estimatedBytes(config: ModelConfig, options: TrainingOptions, characters: Int) -> Int {
+        let nVal = Int(Double(characters) * options.validationFraction)
+        let (b, t) = characters - nVal >= 2
+            ? fit(characters: characters - nVal, batch: options.batchSize, steps: options.seqLength)
+            : (1, 1)
+        let parameterBytes = config.parameterCount * MemoryLayout<Float>.stride * (2 + options.optimizer.slotNames.count)
+        return parameterBytes + Workspace.byteCount(config: config, steps: t, batch: b, training: true)
+            + Workspace.byteCount(config: config, steps: t, batch: b, training: false)
+    }
+
     /// The largest (B ≤ batch, T ≤ steps) that `characters` can fill at least once.
     static func fit(characters n: Int, batch: Int, steps: Int) -> (Int, Int) {
         let t = min(steps, n - 1)

@@ -101,6 +101,7 @@ enum TrainCommand {
                                      vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
             options = TrainingOptions()
             options.seed = UInt64(seed ?? 123)
+            try checkMemory(config, options.overriding(seqLength, batchSize, optimizer, valFrac), corpus.count)
             model = Model(config: config, seed: options.seed)
         }
         if let seqLength { options.seqLength = seqLength }
@@ -123,6 +124,7 @@ enum TrainCommand {
         try checkWritable(output)
         let metrics = try args.string("--metrics").map { try MetricsFile(path: $0) }
 
+        try checkMemory(model.config, options, corpus.count)
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = bestPath(for: output)
@@ -134,6 +136,17 @@ enum TrainCommand {
         let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
         display.finish(summary, output: output)
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
+    }
+
+    /// Refuses a model and batch that cannot fit in this machine's memory, before allocating them.
+    static func checkMemory(_ config: ModelConfig, _ options: TrainingOptions, _ characters: Int) throws {
+        let needed = Trainer.estimatedBytes(config: config, options: options, characters: characters)
+        let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        guard needed > available * 9 / 10 else { return }
+        let gib = { (n: Int) in String(format: "%.1f GiB", Double(n) / 1_073_741_824) }
+        throw RuntimeError("a \(config.cell.rawValue) \(config.layers)×\(config.hidden) model with batch \(options.batchSize) × "
+                           + "sequence \(options.seqLength) needs about \(gib(needed)) but this machine has \(gib(available)); "
+                           + "use a smaller --hidden, --layers, --batch-size or --seq-length")
     }
 
     /// The file name of a path without its extension: "data/corpus.txt" → "corpus".
@@ -176,5 +189,18 @@ enum TrainCommand {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw RuntimeError("cannot write \(path): it is a directory")
         }
+    }
+}
+
+extension TrainingOptions {
+    /// These options with the command line's explicit values applied (for estimates made before
+    /// the options are final).
+    func overriding(_ seqLength: Int?, _ batchSize: Int?, _ optimizer: OptimizerKind?, _ valFrac: Double?) -> TrainingOptions {
+        var o = self
+        if let seqLength { o.seqLength = seqLength }
+        if let batchSize { o.batchSize = batchSize }
+        if let optimizer { o.optimizer = optimizer }
+        if let valFrac { o.validationFraction = valFrac }
+        return o
     }
 }
