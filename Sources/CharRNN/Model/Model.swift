@@ -65,6 +65,7 @@ public final class Model: @unchecked Sendable {
         let cell = config.cell.implementation
         let dropout = mode == .training && config.dropout > 0
         if let state { precondition(state.batch == B, "state batch size differs from the workspace's") }
+        precondition(mode != .training || ws.dLogits.count > 0, "a training pass needs a workspace made with training: true")
 
         // Layer 0's one-hot product is a column of W_ih. A batch with more positions than
         // characters reads them as rows of W_ihᵀ, transposed once; a short pass (sampling reads
@@ -137,7 +138,8 @@ public final class Model: @unchecked Sendable {
             return softmaxCrossEntropy(ws.logits.base, rows: T * B, classes: V, targets: ws.targets,
                                        gradient: nil, scale: 0)
         case .training:
-            // The loss is the mean over T·B positions, as in PyTorch's cross_entropy.
+            // The gradient is that of the mean over the T·B positions, as PyTorch's cross_entropy;
+            // the value returned is the sum, as in the other modes.
             return softmaxCrossEntropy(ws.logits.base, rows: T * B, classes: V, targets: ws.targets,
                                        gradient: ws.dLogits.base, scale: 1 / Float(T * B))
         }
