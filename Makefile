@@ -53,10 +53,13 @@ sample:
 	if [ -z "$$ckpt" ]; then echo "make: no checkpoint yet; run make train" >&2; exit 1; fi; \
 	$(BIN) sample $$ckpt --length $(SAMPLE_LENGTH) --temperature 0.8
 
-# The end-to-end tests run the debug binary that `swift build` leaves in .build/debug.
+# All tests on the debug build, then the end-to-end tests again on the release binary users run
+# (built with -Ounchecked, so it must be checked on its own).
 test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	$(SWIFT) build -c release --product charnn
+	CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests
 
 clean:
 	rm -rf .build
