@@ -65,7 +65,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .corpusTooShort(let n):
-            return "the training text has \(n) characters; at least 2 are needed to learn anything"
+            return "the training text is too short: \(n) character\(n == 1 ? "" : "s"), and training needs at least 2 characters"
         case .nonFinite(let it, let what):
             return "\(what) became non-finite at iteration \(it); the last checkpoint was kept. Try a lower --lr or --clip-norm"
         }

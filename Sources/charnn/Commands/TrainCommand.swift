@@ -68,8 +68,9 @@ enum TrainCommand {
         let threads = try args.int("--threads", min: 1, max: 256)
         Parallelism.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
 
-        // The model: resumed, or new with the corpus's vocabulary.
-        let model: Model, vocabulary: Vocabulary, corpus: Corpus
+        // The model: resumed, or new with the corpus's vocabulary (created once the memory it
+        // needs has been checked).
+        let resumed: Model?, config: ModelConfig, vocabulary: Vocabulary, corpus: Corpus
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
         if let resumePath = args.string("--resume") {
@@ -84,25 +85,24 @@ enum TrainCommand {
                 throw UsageError(message: "\(flag) \(given!) differs from the checkpoint's \(saved) in \(resumePath); "
                                  + "drop \(flag) to resume, or start a new run without --resume", command: spec)
             }
-            model = checkpoint.model
+            resumed = checkpoint.model
+            config = c
             vocabulary = checkpoint.vocabulary
             corpus = try loadCorpus(corpusPath, vocabulary: vocabulary, owner: resumePath)
             options = training.options
             snapshot = training
         } else {
             corpus = try loadCorpus(corpusPath)
-            if corpus.count < 2 { throw RuntimeError("\(corpusPath): has 1 character; training needs at least 2 characters") }
             vocabulary = corpus.vocabulary
             if vocabulary.count > 10_000 {
                 Console.warning("\(corpusPath) has \(vocabulary.count) distinct characters; the model's input and output "
                                 + "layers grow with that (is it really text?)")
             }
-            let config = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
-                                     vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
+            resumed = nil
+            config = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
+                                 vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
             options = TrainingOptions()
             options.seed = UInt64(seed ?? 123)
-            try checkMemory(config, options.overriding(seqLength, batchSize, optimizer, valFrac), corpus.count)
-            model = Model(config: config, seed: options.seed)
         }
         if let seqLength { options.seqLength = seqLength }
         if let batchSize { options.batchSize = batchSize }
@@ -119,12 +119,13 @@ enum TrainCommand {
             s.progress.learningRate = Float(lr)  // an explicit --lr on resume replaces the decayed rate
             snapshot = s
         }
+        try checkMemory(config, options, corpus.count)
+        let model = resumed ?? Model(config: config, seed: options.seed)
 
         let output = args.string("--output") ?? "checkpoints/\(stem(of: corpusPath)).ckpt"
         try checkWritable(output)
         let metrics = try args.string("--metrics").map { try MetricsFile(path: $0) }
 
-        try checkMemory(model.config, options, corpus.count)
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = bestPath(for: output)
@@ -189,18 +190,5 @@ enum TrainCommand {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw RuntimeError("cannot write \(path): it is a directory")
         }
-    }
-}
-
-extension TrainingOptions {
-    /// These options with the command line's explicit values applied (for estimates made before
-    /// the options are final).
-    func overriding(_ seqLength: Int?, _ batchSize: Int?, _ optimizer: OptimizerKind?, _ valFrac: Double?) -> TrainingOptions {
-        var o = self
-        if let seqLength { o.seqLength = seqLength }
-        if let batchSize { o.batchSize = batchSize }
-        if let optimizer { o.optimizer = optimizer }
-        if let valFrac { o.validationFraction = valFrac }
-        return o
     }
 }
