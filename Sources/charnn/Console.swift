@@ -76,9 +76,11 @@ enum Interruption {
 
 /// Loads a text for a command, naming the file in any text error
 /// ("corpus.txt: invalid UTF-8 at byte offset 2 …").
-func loadCorpus(_ path: String, vocabulary: Vocabulary? = nil, owner: String = "the model") throws -> Corpus {
+/// With `skipUnknown`, characters outside `vocabulary` are dropped and counted in `skipped`.
+func loadCorpus(_ path: String, vocabulary: Vocabulary? = nil, owner: String = "the model",
+                skipUnknown: Bool = false) throws -> Corpus {
     do {
-        if let vocabulary { return try Corpus.load(path: path, vocabulary: vocabulary) }
+        if let vocabulary { return try Corpus.load(path: path, vocabulary: vocabulary, skipUnknown: skipUnknown) }
         return try Corpus.load(path: path)
     } catch TextError.unknownCharacter(let s, let offset) {
         throw RuntimeError("\(path): character \(Vocabulary.display(s)) at character \(offset) is not in the vocabulary of \(owner)")

@@ -8,6 +8,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
     (TrainCommand.spec, TrainCommand.run),
     (SampleCommand.spec, SampleCommand.run),
     (EvalCommand.spec, EvalCommand.run),
+    (InspectCellsCommand.spec, InspectCellsCommand.run),
 ]
 
 let topUsage = """

@@ -15,62 +15,80 @@ public enum AtomicFile {
     /// rename itself survives a power cut. Throws `CheckpointError.writeFailed`; on failure before the
     /// rename the temporary file is removed and `path` is untouched.
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        let writer = try AtomicFileWriter(path: path)
+        try bytes.withUnsafeBytes { try writer.write($0) }
+        try writer.commit()
+    }
+}
+
+/// The streaming form of `AtomicFile.write`, for outputs too large to hold in memory: bytes go to
+/// a temporary file beside `path`, which `commit` renames over `path`. Until then `path` is
+/// untouched, and a writer dropped without `commit` (an error on the way) removes its temporary file.
+public final class AtomicFileWriter {
+    public let path: String
+    private let prefix: String
+    private let temp: String
+    private var fd: Int32
+    private var committed = false
+
+    public init(path: String) throws {
+        self.path = path
         let slash = path.lastIndex(of: "/")
-        let prefix = slash.map { String(path[...$0]) } ?? ""
+        prefix = slash.map { String(path[...$0]) } ?? ""
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !base.isEmpty, base != ".", base != ".." else {
             throw CheckpointError.writeFailed(path: path, reason: "the path does not name a file")
         }
-        let temp = "\(prefix).\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
+        temp = "\(prefix).\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
+        fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AtomicFileWriter.failure(path) }
+    }
 
-        let fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure(path) }
-        var renamed = false
-        defer { if !renamed { unlink(temp) } }
-        do {
-            try writeAll(bytes, to: fd, path: path)
-            try retryingInterrupts(fsync(fd), path: path)
-        } catch {
-            close(fd)
-            throw error
+    deinit { abort() }
+
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        guard let base = buffer.baseAddress, fd >= 0 else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = posixWrite(fd, base + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AtomicFileWriter.failure(path)
+            }
+            guard n > 0 else { throw CheckpointError.writeFailed(path: path, reason: "write made no progress") }
+            offset += n
+        }
+    }
+
+    /// Fsyncs the temporary file, renames it over `path` and fsyncs the directory.
+    public func commit() throws {
+        precondition(!committed && fd >= 0, "commit of a finished writer")
+        while fsync(fd) != 0 {
+            guard errno == EINTR else { throw AtomicFileWriter.failure(path) }
         }
         // Linux closes the descriptor even when close reports EINTR, so that is not a failure.
-        guard close(fd) == 0 || errno == EINTR else { throw failure(path) }
-        guard rename(temp, path) == 0 else { throw failure(path) }
-        renamed = true
+        let closed = close(fd) == 0 || errno == EINTR
+        fd = -1
+        guard closed else { throw AtomicFileWriter.failure(path) }
+        guard rename(temp, path) == 0 else { throw AtomicFileWriter.failure(path) }
+        committed = true
 
         // From here on the new contents are in place; a failure means only that the rename might not
         // survive a power cut. Some file systems cannot fsync directories (EINVAL): nothing to do there.
         let dfd = open(prefix.isEmpty ? "." : prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dfd >= 0 else { throw failure(path) }
+        guard dfd >= 0 else { throw AtomicFileWriter.failure(path) }
         defer { close(dfd) }
         while fsync(dfd) != 0 {
             if errno == EINTR { continue }
             if errno == EINVAL { break }
-            throw failure(path)
+            throw AtomicFileWriter.failure(path)
         }
     }
 
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
-        try bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                let n = posixWrite(fd, base + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure(path)
-                }
-                guard n > 0 else { throw CheckpointError.writeFailed(path: path, reason: "write made no progress") }
-                offset += n
-            }
-        }
-    }
-
-    private static func retryingInterrupts(_ call: @autoclosure () -> Int32, path: String) throws {
-        while call() != 0 {
-            guard errno == EINTR else { throw failure(path) }
-        }
+    /// Gives up: closes and removes the temporary file, leaving `path` as it was.
+    public func abort() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if !committed { unlink(temp); committed = true }
     }
 
     private static func failure(_ path: String) -> CheckpointError {

@@ -1,0 +1,207 @@
+// `charnn inspect-cells`: record what a checkpoint's hidden units, cell states and gates do on a
+// text, dump them (tsv, jsonl, npy) or show them (html, ansi), and find the units that follow
+// simple text features (--explain) or saturate (--saturation).
+
+import CharRNN
+import Foundation
+
+enum InspectCellsCommand {
+    enum Format: String, CaseIterable {
+        case tsv, jsonl, npy, html, ansi
+    }
+
+    /// Units shown by html and ansi when none are chosen: the strongest --explain units.
+    static let defaultViewUnits = 8
+    /// Characters html and ansi show unless --max-chars says otherwise.
+    static let defaultViewCharacters = 2000
+    /// Units listed per feature in the --explain table.
+    static let unitsPerFeature = 3
+
+    static let spec = CommandSpec(
+        name: "inspect-cells",
+        summary: "Run a checkpoint over TEXTFILE (one stream from a zero state) and record every character's\n"
+            + "hidden states h, LSTM cell states c and gate values: dump them, view them as a heat map,\n"
+            + "or find the units that track text features.",
+        positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to run over (UTF-8)")],
+        options: [
+            OptionSpec(name: "--layer", value: "L|all", help: "layer(s) to record", defaultText: "all"),
+            OptionSpec(name: "--state", value: "h|c|gates|all", help: "h, LSTM cell state c, gates (LSTM i f g o, GRU r z n), or all",
+                       defaultText: "h"),
+            OptionSpec(name: "--units", value: "LIST", help: "unit indices (3,17,40) or names (l1.c.3); default every unit"),
+            OptionSpec(name: "--top", value: "N", help: "only the N units most correlated with a text feature"),
+            OptionSpec(name: "--format", value: "FORMAT", help: "tsv, jsonl, npy, html or ansi",
+                       defaultText: "from --output's extension, else tsv"),
+            OptionSpec(name: "--output", value: "FILE", help: "write the dump to FILE (atomically) instead of stdout"),
+            OptionSpec(name: "--explain", value: nil, help: "rank units by correlation with text features"),
+            OptionSpec(name: "--saturation", value: nil, help: "how often each gate is < 0.1 or > 0.9"),
+            OptionSpec(name: "--max-chars", value: "N", help: "use only the first N characters",
+                       defaultText: "all; \(defaultViewCharacters) for html and ansi"),
+            OptionSpec(name: "--skip-unknown", value: nil, help: "drop characters outside the model's vocabulary"),
+            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
+        ],
+        notes: [
+            "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 (gate letters i f g o / r z n).",
+            "With --explain or --saturation and neither --format nor --output, only the reports are printed.",
+            "Reports go to stdout, or to stderr when a tsv, jsonl or html dump is written to stdout.",
+            "npy needs --output: FILE.npy gets a float32 [chars, units] array, FILE.json the column names,",
+            "characters, and the --explain / --saturation figures per unit. tsv and jsonl add per-unit",
+            "saturation after the rows. html and ansi show --top \(defaultViewUnits) units unless told otherwise.",
+            "ansi uses 24-bit colour; with NO_COLOR set it draws a ▁▂▃▄▅▆▇█ line under each text line.",
+        ])
+
+    static func run(_ args: ParsedArguments) throws -> Int32 {
+        func usage(_ message: String) -> UsageError { UsageError(message: message, command: spec) }
+
+        // Everything that can be checked without the files first.
+        let output = args.string("--output")
+        if let output, output.isEmpty { throw usage("--output needs a file name") }
+        var format: Format? = try args.choice("--format")
+        if format == nil, let output {
+            let ext = (output as NSString).pathExtension.lowercased()
+            format = ext == "htm" ? .html : Format(rawValue: ext)
+        }
+        let explain = args.flag("--explain"), saturation = args.flag("--saturation")
+        let dumps = format != nil || output != nil || !(explain || saturation)
+        let chosenFormat = format ?? .tsv
+        if chosenFormat == .npy && output == nil { throw usage("--format npy needs --output FILE (it also writes a sidecar JSON)") }
+        if let output, output == args.positionals[0] || output == args.positionals[1] {
+            throw usage("--output must not be the checkpoint or the text file")
+        }
+        let state: StateSelection = try args.choice("--state", default: .h)!
+        let top = try args.int("--top", min: 1)
+        if top != nil && args.has("--units") { throw usage("--units and --top cannot be used together") }
+        var maxChars = try args.int("--max-chars", min: 1)
+        if maxChars == nil && dumps && (chosenFormat == .html || chosenFormat == .ansi) { maxChars = defaultViewCharacters }
+        Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
+        let layerText = args.string("--layer") ?? "all"
+        let layerIndex = layerText == "all" ? nil : Int(layerText)
+        if layerText != "all" && (layerIndex == nil || layerIndex! < 0) {
+            throw usage("--layer needs a layer number or 'all', got '\(layerText)'")
+        }
+        let unitItems = try args.string("--units").map { text in
+            let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if items.contains(where: \.isEmpty) { throw usage("--units needs a comma-separated list such as 3,17,40, got '\(text)'") }
+            return items
+        }
+
+        let checkpoint = try loadCheckpoint(args.positionals[0])
+        let model = checkpoint.model, config = model.config
+        let layers = layerIndex.map { [$0] } ?? Array(0..<config.layers)
+        let candidates: [CellUnit]
+        do {
+            if let unitItems {
+                var units: [CellUnit] = []
+                let indices = unitItems.compactMap { Int($0) }
+                if !indices.isEmpty { units += try CellUnit.select(config: config, layers: layers, state: state, indices: indices) }
+                for name in unitItems where Int(name) == nil { units.append(try CellUnit.parse(name, config: config)) }
+                candidates = units
+            } else {
+                candidates = try CellUnit.select(config: config, layers: layers, state: state)
+            }
+        } catch let e as UnitSelectionError {
+            throw usage("\(e)")
+        }
+
+        let textPath = args.positionals[1]
+        let corpus = try loadCorpus(textPath, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
+                                    skipUnknown: args.flag("--skip-unknown"))
+        if corpus.skipped > 0 {
+            Console.warning("skipped \(corpus.skipped) character\(corpus.skipped == 1 ? "" : "s") of \(textPath) outside the model's vocabulary")
+        }
+        let count = min(corpus.count, maxChars ?? .max)
+        guard count > 0 else { throw RuntimeError("\(textPath): no characters to inspect") }
+
+        // Pass 1, when anything needs the whole text first.
+        let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && unitItems == nil && top == nil
+            ? defaultViewUnits : nil
+        let topCount = top ?? viewTop
+        var analysis = InspectionAnalysis()
+        if explain || saturation || topCount != nil {
+            analysis = Inspector.analyse(model: model, tokens: corpus.tokens, count: count, vocabulary: checkpoint.vocabulary,
+                                         explain: explain || topCount != nil ? candidates : nil,
+                                         saturationLayers: saturation ? layers : nil)
+        }
+        let columns = topCount.map { analysis.explanation!.strongestUnits($0) } ?? candidates
+
+        var reports: [String] = []
+        if explain, let e = analysis.explanation { reports.append(explainTable(e)) }
+        if saturation, let s = analysis.saturation {
+            reports.append(s.units.isEmpty ? "saturation: an RNN has no gates" : saturationTable(s))
+        }
+
+        if dumps {
+            let caption = "\(args.positionals[0]) (\(config.cell.rawValue.uppercased()), \(config.layers) × \(config.hidden)) on "
+                + "\(textPath): \(count) characters"
+            let context = InspectionContext(columns: columns, characters: count, vocabulary: checkpoint.vocabulary,
+                                            explanation: analysis.explanation, saturation: analysis.saturation,
+                                            caption: caption)
+            try dump(model: model, corpus: corpus, count: count, context: context, format: chosenFormat, output: output)
+        }
+        if !reports.isEmpty {
+            let text = reports.joined(separator: "\n\n") + "\n"
+            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi
+            if reportsToStderr { Console.writeStderr(text) } else { print(text, terminator: "") }
+        }
+        return ExitCode.success
+    }
+
+    /// Renders the dump to `output` (atomically: temporary files renamed only once complete) or stdout.
+    static func dump(model: Model, corpus: Corpus, count: Int, context: InspectionContext, format: Format,
+                     output: String?) throws {
+        var files: [AtomicFileWriter] = []
+        func writer(_ path: String?) throws -> ByteWriter {
+            guard let path else { return ByteWriter(fileDescriptor: STDOUT_FILENO) }
+            let file = try AtomicFileWriter(path: path)
+            files.append(file)
+            return ByteWriter { try file.write($0) }
+        }
+        let out = try writer(output)
+        let renderer: ActivationRenderer
+        switch format {
+        case .tsv: renderer = TSVRenderer(out)
+        case .jsonl: renderer = JSONLRenderer(out)
+        case .html: renderer = HTMLRenderer(out)
+        case .ansi:
+            let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+            renderer = ANSIRenderer(out, color: !noColor)
+        case .npy:
+            renderer = NPYRenderer(out, sidecar: try writer(sidecarPath(for: output!)))
+        }
+        try Inspector.dump(model: model, tokens: corpus.tokens, count: count, context: context, to: renderer)
+        for file in files { try file.commit() }
+    }
+
+    /// acts.npy → acts.json; other names get .json appended.
+    static func sidecarPath(for path: String) -> String {
+        path.lowercased().hasSuffix(".npy") ? String(path.dropLast(4)) + ".json" : path + ".json"
+    }
+
+    static func explainTable(_ e: Explanation) -> String {
+        var lines = ["explain: Pearson r of each unit with text features over \(Console.grouped(Double(e.characters))) characters"
+                     + " (\(e.units.count) units; best \(unitsPerFeature) per feature)"]
+        lines.append("feature".padding(28) + "units (r)")
+        for (f, feature) in e.features.enumerated() {
+            let best = e.ranking(feature: f, count: unitsPerFeature)
+            let cells = best.isEmpty ? "(constant in this text)"
+                : best.map { ($0.unit.name + " " + String(format: "%+.3f", $0.r)).padding(18) }.joined()
+            lines.append(feature.title.padding(28) + cells.trimmingCharacters(in: .whitespaces))
+        }
+        let strongest = e.strongestUnits(min(5, e.units.count)).compactMap { u -> String? in
+            guard let k = e.units.firstIndex(of: u), let b = e.bestFeature(of: k) else { return nil }
+            return "\(u.name) \(b.feature.rawValue) \(String(format: "%+.3f", b.r))"
+        }
+        if !strongest.isEmpty { lines.append("strongest units: " + strongest.joined(separator: ", ")) }
+        return lines.joined(separator: "\n")
+    }
+
+    static func saturationTable(_ s: SaturationReport) -> String {
+        var lines = ["saturation: fraction of \(Console.grouped(Double(s.steps))) characters on which a gate is < 0.1 (left) or > 0.9 (right)"]
+        lines.append("layer  gate  units  mean left  mean right  mostly left  mostly right")
+        for g in s.summary {
+            lines.append(String(format: "%5d  %4@  %5d  %9.3f  %10.3f  %11d  %12d", g.layer, g.gate, g.units,
+                                g.meanLeft, g.meanRight, g.mostlyLeft, g.mostlyRight))
+        }
+        lines.append("(mostly: saturated on more than half of the characters; per-unit figures are in the dumps)")
+        return lines.joined(separator: "\n")
+    }
+}
