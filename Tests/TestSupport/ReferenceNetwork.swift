@@ -23,14 +23,17 @@ public struct ReferenceNetwork {
         (0..<rows).map { r in (0..<cols).reduce(0.0) { $0 + w[r * cols + $1] * x[$1] } }
     }
 
-    /// Runs one stream from (h0, c0) (per layer, H each) over `ids`; returns the logits and the
-    /// top-layer... and every layer's h after each step: hs[l][t].
-    public func run(ids: [Int32], h0: [[Double]], c0: [[Double]]) -> (logits: [[Double]], hs: [[[Double]]], cs: [[[Double]]]) {
+    /// Runs one stream from (h0, c0) (per layer, H each) over `ids`; returns the logits and, for
+    /// every layer l and step t, h, c (LSTM) and the gate values after their nonlinearity in the
+    /// cell's order (RNN h; LSTM i, f, g, o; GRU r, z, n), G·H each: hs[l][t], cs[l][t], gates[l][t].
+    public func run(ids: [Int32], h0: [[Double]], c0: [[Double]])
+        -> (logits: [[Double]], hs: [[[Double]]], cs: [[[Double]]], gates: [[[Double]]]) {
         let H = config.hidden, V = config.vocabularySize
         var h = h0, c = c0
         var logits: [[Double]] = []
         var hs = Array(repeating: [[Double]](), count: config.layers)
         var cs = Array(repeating: [[Double]](), count: config.layers)
+        var gates = Array(repeating: [[Double]](), count: config.layers)
         for id in ids {
             var x = [Double](repeating: 0, count: V)
             x[Int(id)] = 1
@@ -42,9 +45,10 @@ public struct ReferenceNetwork {
                 let gi = zip(matvec(wi, rows: G * H, cols: I, x), bi).map(+)
                 let gh = zip(matvec(wh, rows: G * H, cols: H, h[l]), bh).map(+)
                 var hNew = [Double](repeating: 0, count: H)
+                var act = [Double](repeating: 0, count: G * H)
                 switch config.cell {
                 case .rnn:
-                    for j in 0..<H { hNew[j] = tanh(gi[j] + gh[j]) }
+                    for j in 0..<H { hNew[j] = tanh(gi[j] + gh[j]); act[j] = hNew[j] }
                 case .lstm:
                     for j in 0..<H {
                         let i = sig(gi[j] + gh[j])
@@ -53,6 +57,7 @@ public struct ReferenceNetwork {
                         let o = sig(gi[3 * H + j] + gh[3 * H + j])
                         c[l][j] = f * c[l][j] + i * g
                         hNew[j] = o * tanh(c[l][j])
+                        (act[j], act[H + j], act[2 * H + j], act[3 * H + j]) = (i, f, g, o)
                     }
                 case .gru:
                     for j in 0..<H {
@@ -60,16 +65,18 @@ public struct ReferenceNetwork {
                         let z = sig(gi[H + j] + gh[H + j])
                         let n = tanh(gi[2 * H + j] + r * gh[2 * H + j])
                         hNew[j] = (1 - z) * n + z * h[l][j]
+                        (act[j], act[H + j], act[2 * H + j]) = (r, z, n)
                     }
                 }
                 h[l] = hNew
                 hs[l].append(hNew)
                 cs[l].append(c[l])
+                gates[l].append(act)
                 x = hNew
             }
             let wd = tensors["decoder.weight"]!, bd = tensors["decoder.bias"]!
             logits.append(zip(matvec(wd, rows: V, cols: H, x), bd).map(+))
         }
-        return (logits, hs, cs)
+        return (logits, hs, cs, gates)
     }
 }
