@@ -11,17 +11,6 @@ public final class ANSIRenderer: HeatMapRenderer {
         super.init(out)
     }
 
-    /// A character as one visible column: tab →, newline ↵, other controls ·.
-    static func glyph(_ s: Unicode.Scalar) -> String {
-        switch s {
-        case "\n": return "↵"
-        case "\t": return "→"
-        default:
-            let category = s.properties.generalCategory
-            return category == .control || category == .format ? "·" : String(Character(s))
-        }
-    }
-
     override public func finish() throws {
         guard let context else { return }
         let bold = color ? "\u{1B}[1m" : "", reset = color ? "\u{1B}[0m" : ""
@@ -33,9 +22,9 @@ public final class ANSIRenderer: HeatMapRenderer {
             for (t, s) in table.characters.enumerated() {
                 if color {
                     let c = scale.color(column[t])
-                    text += "\u{1B}[48;2;\(c.r);\(c.g);\(c.b)m\u{1B}[38;2;17;17;17m" + Self.glyph(s)
+                    text += "\u{1B}[48;2;\(c.r);\(c.g);\(c.b)m\u{1B}[38;2;17;17;17m" + glyph(s, tab: "→")
                 } else {
-                    text += Self.glyph(s)
+                    text += glyph(s, tab: "→")
                     let level = Int(((scale.position(column[t]) + 1) / 2 * Float(Self.bars.count - 1)).rounded())
                     bars.append(Self.bars[max(0, min(Self.bars.count - 1, level))])
                 }

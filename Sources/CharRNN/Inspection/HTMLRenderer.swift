@@ -1,6 +1,6 @@
 // One self-contained HTML page (no network, no scripts): for each unit a heading, then the text
 // with every character on its activation's colour, and a tooltip (title) with the value and the
-// model's five most likely next characters. Written as well-formed XHTML-compatible markup, so
+// model's five most likely next characters (a space shown as ␣, a newline as \n). Written as well-formed XHTML-compatible markup, so
 // an XML parser can check it.
 
 public final class HTMLRenderer: HeatMapRenderer {
@@ -23,7 +23,7 @@ public final class HTMLRenderer: HeatMapRenderer {
         guard let context else { return }
         // Tooltips: the value is per unit, the predictions per character: write the latter once.
         let predicted = table.predictions.map { list in
-            "&#10;next: " + list.map { Escaping.html(Escaping.readable($0.character)) + " " + percent($0.probability) }
+            "&#10;next: " + list.map { Escaping.html($0.character == " " ? "␣" : Escaping.readable($0.character)) + " " + percent($0.probability) }
                 .joined(separator: ", ")
         }
         try out.write("""
@@ -43,7 +43,7 @@ public final class HTMLRenderer: HeatMapRenderer {
             let scale = DivergingScale(unit: unit, values: column)
             try out.write("<section><h2>\(Escaping.html(context.heading(of: unit)))</h2>\n<div class=\"text\">")
             for (t, s) in table.characters.enumerated() {
-                let shown = s == "\n" ? "↵" : (s == "\t" ? "\t" : Escaping.readable(s))
+                let shown = glyph(s, tab: "\t")
                 let cls = s == "\n" ? " class=\"nl\"" : ""
                 try out.write("<span\(cls) style=\"background:\(scale.color(column[t]).hex)\" title=\"\(unit.name) = \(column[t])\(predicted[t])\">"
                               + Escaping.html(shown) + "</span>" + (s == "\n" ? "<br/>" : ""))

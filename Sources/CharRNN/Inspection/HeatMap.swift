@@ -95,6 +95,17 @@ extension InspectionContext {
     }
 }
 
+/// A character as one visible column of a heat map: newline ↵, tab `tab`, other controls ·.
+func glyph(_ s: Unicode.Scalar, tab: String) -> String {
+    switch s {
+    case "\n": return "↵"
+    case "\t": return tab
+    default:
+        let category = s.properties.generalCategory
+        return category == .control || category == .format ? "·" : String(Character(s))
+    }
+}
+
 func signed(_ r: Double, digits: Int = 2) -> String {
     let scale = pow10(digits)
     let v = (r * scale).rounded() / scale
