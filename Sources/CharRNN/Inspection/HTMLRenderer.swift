@@ -1,7 +1,7 @@
 // One self-contained HTML page (no network, no scripts): for each unit a heading, then the text
 // with every character on its activation's colour, and a tooltip (title) with the value and the
-// model's five most likely next characters (a space shown as ␣, a newline as \n). Written as well-formed XHTML-compatible markup, so
-// an XML parser can check it.
+// model's five most likely next characters (a space shown as ␣, a newline as \n). Written as
+// well-formed XHTML-compatible markup, so an XML parser can check it.
 
 public final class HTMLRenderer: HeatMapRenderer {
     override public var wantsPredictions: Bool { true }
