@@ -134,7 +134,7 @@ final class InspectionFormatTests: XCTestCase {
                 perSection[perSection.count - 1] += 1
                 spanTexts.append("")
                 titles.append(attributes["title"] ?? "")
-                if attributes["style"]?.range(of: "^background:#[0-9a-f]{6}$", options: .regularExpression) == nil { uncoloured += 1 }
+                if attributes["style"]?.range(of: "^background:#[0-9a-f]{6}(;color:#fff)?$", options: .regularExpression) == nil { uncoloured += 1 }
             }
         }
         func parser(_ parser: XMLParser, foundCharacters string: String) {

@@ -22,7 +22,8 @@ public final class ANSIRenderer: HeatMapRenderer {
             for (t, s) in table.characters.enumerated() {
                 if color {
                     let c = scale.color(column[t])
-                    text += "\u{1B}[48;2;\(c.r);\(c.g);\(c.b)m\u{1B}[38;2;17;17;17m" + glyph(s, tab: "→")
+                    let ink = scale.needsLightText(column[t]) ? "255;255;255" : "17;17;17"
+                    text += "\u{1B}[48;2;\(c.r);\(c.g);\(c.b)m\u{1B}[38;2;\(ink)m" + glyph(s, tab: "→")
                 } else {
                     text += glyph(s, tab: "→")
                     let level = Int(((scale.position(column[t]) + 1) / 2 * Float(Self.bars.count - 1)).rounded())

@@ -45,7 +45,8 @@ public final class HTMLRenderer: HeatMapRenderer {
             for (t, s) in table.characters.enumerated() {
                 let shown = glyph(s, tab: "\t")
                 let cls = s == "\n" ? " class=\"nl\"" : ""
-                try out.write("<span\(cls) style=\"background:\(scale.color(column[t]).hex)\" title=\"\(unit.name) = \(column[t])\(predicted[t])\">"
+                let light = scale.needsLightText(column[t]) ? ";color:#fff" : ""
+                try out.write("<span\(cls) style=\"background:\(scale.color(column[t]).hex)\(light)\" title=\"\(unit.name) = \(column[t])\(predicted[t])\">"
                               + Escaping.html(shown) + "</span>" + (s == "\n" ? "<br/>" : ""))
             }
             try out.write("</div></section>\n")

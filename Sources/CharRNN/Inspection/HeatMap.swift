@@ -32,6 +32,9 @@ public struct DivergingScale: Sendable {
         return max(-1, min(1, (v - center) / halfWidth))
     }
 
+    /// Whether text on `color(v)` reads better light than dark (the deep ends of the scale).
+    public func needsLightText(_ v: Float) -> Bool { abs(position(v)) > 0.6 }
+
     public func color(_ v: Float) -> RGB {
         let t = Double(position(v))
         let end = t < 0 ? Self.negative : Self.positive, a = abs(t)
