@@ -198,8 +198,9 @@ enum InspectCellsCommand {
         var lines = ["saturation: fraction of \(Console.grouped(Double(s.steps))) characters on which a gate is < 0.1 (left) or > 0.9 (right)"]
         lines.append("layer  gate  units  mean left  mean right  mostly left  mostly right")
         for g in s.summary {
-            lines.append(String(format: "%5d  %4@  %5d  %9.3f  %10.3f  %11d  %12d", g.layer, g.gate, g.units,
-                                g.meanLeft, g.meanRight, g.mostlyLeft, g.mostlyRight))
+            lines.append(String(format: "%5d  ", g.layer) + g.gate.padding(4)
+                         + String(format: "  %5d  %9.3f  %10.3f  %11d  %12d", g.units, g.meanLeft, g.meanRight,
+                                  g.mostlyLeft, g.mostlyRight))
         }
         lines.append("(mostly: saturated on more than half of the characters; per-unit figures are in the dumps)")
         return lines.joined(separator: "\n")
