@@ -147,6 +147,11 @@ final class InspectCellsTests: CLITestCase {
         XCTAssertEqual(r.stdoutLines.count, 1 + 10)
     }
 
+    func testAnUnwritableOutputIsOneLine() throws {
+        try expectRuntimeError(["inspect-cells", "model.ckpt", "short.txt", "--output", "nodir/x.tsv"],
+                               mentions: ["nodir/x.tsv", "directory"])
+    }
+
     func testBadOptionValuesAreUsageErrors() throws {
         let base = ["inspect-cells", "model.ckpt", "short.txt"]
         try expectUsageError(base + ["--units", "3,8"], mentions: ["unit 8", "0-7"], usage: usage)

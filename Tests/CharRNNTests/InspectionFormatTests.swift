@@ -190,4 +190,30 @@ final class InspectionFormatTests: XCTestCase {
         XCTAssertTrue(lines[2].allSatisfy { ANSIRenderer.bars.contains($0) })
         XCTAssertEqual(lines[3], "(ok) 1↵")
     }
+
+    /// Dumps stream into a temporary file: the target appears only on commit, and a writer given
+    /// up (an error half-way) leaves the old file and no temporary file behind.
+    func testAtomicFileWriterReplacesOnlyOnCommit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-atomic-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("dump.tsv").path
+        try AtomicFile.write(Array("old\n".utf8), to: path)
+
+        var writer: AtomicFileWriter? = try AtomicFileWriter(path: path)
+        try Array("half a dump".utf8).withUnsafeBytes { try writer!.write($0) }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old\n", "untouched before commit")
+        writer = nil  // dropped without commit
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["dump.tsv"])
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "old\n")
+
+        let out = try AtomicFileWriter(path: path)
+        let bytes = ByteWriter(capacity: 4) { try out.write($0) }
+        try bytes.write("new ")
+        try bytes.write("dump\n")
+        try bytes.flush()
+        try out.commit()
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "new dump\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["dump.tsv"])
+    }
 }
