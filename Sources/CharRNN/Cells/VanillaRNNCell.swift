@@ -11,9 +11,10 @@ enum VanillaRNNCell: RecurrentCell {
             let xp = cache.xProj.pointer(at: t * B * H)      // (B, H)
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
             for b in 0..<B {
-                for j in 0..<H {
-                    let k = b * H + j
-                    hNext[k] = tanhf_(xp[k] + hp[k] + w.biasHH[j])
+                let k = b * H
+                forEachLaneBlock(H) { j, n in
+                    let pre = loadLanes(xp + k + j, n) + loadLanes(hp + k + j, n) + loadLanes(w.biasHH + j, n)
+                    storeLanes(vectorTanh(pre), hNext + k + j, n)
                 }
             }
         }
@@ -28,9 +29,9 @@ enum VanillaRNNCell: RecurrentCell {
             let hNext = cache.h.pointer(at: (t + 1) * B * H)
             let dIn = dH + t * B * H
             let dpre = cache.dXProj.pointer(at: t * B * H)
-            for k in 0..<(B * H) {
-                let dy = dIn[k] + dh[k]
-                dpre[k] = dy * (1 - hNext[k] * hNext[k])
+            forEachLaneBlock(B * H) { k, n in
+                let y = loadLanes(hNext + k, n)
+                storeLanes((loadLanes(dIn + k, n) + loadLanes(dh + k, n)) * (1 - y * y), dpre + k, n)
             }
             if fault == .dropRecurrence {
                 dh.update(repeating: 0, count: B * H)
