@@ -6,18 +6,18 @@
 // so this cell keeps a separate dHProj. Gates and state update run over 16 units at a time.
 
 enum GRUCell: RecurrentCell {
-    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int) {
+    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden, GH = 3 * H
         let hp = cache.hProj.base
         let bias = w.biasHH
         for t in 0..<T {
-            recurrentProjection(w, cache, step: t, batch: B)
+            recurrentProjection(w, cache, step: t, batch: B, streams: streams)
             let xp = cache.xProj.pointer(at: t * B * GH)      // (B, 3H)
             let gates = cache.act.pointer(at: t * B * GH)     // (B, 3H)
             let hnCache = cache.aux.pointer(at: t * B * H)    // (B, H)
             let hPrev = cache.h.pointer(at: t * B * H)        // (B, H)
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
-            for b in 0..<B {
+            for b in streams {
                 let x = xp + b * GH, rr = hp + b * GH, a = gates + b * GH, k = b * H
                 forEachLaneBlock(H) { j, cnt in
                     let r = vectorSigmoid(loadLanes(x + j, cnt) + loadLanes(rr + j, cnt) + loadLanes(bias + j, cnt))
@@ -34,10 +34,10 @@ enum GRUCell: RecurrentCell {
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
-                         steps T: Int, batch B: Int, fault: GradientFault) {
+                         steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault) {
         let H = cache.hidden, GH = 3 * H
         let dh = cache.dh.base
-        dh.update(repeating: 0, count: B * H)
+        (dh + streams.lowerBound * H).update(repeating: 0, count: streams.count * H)
         let zSign: Float = fault == .flipUpdateGate ? -1 : 1
         for t in stride(from: T - 1, through: 0, by: -1) {
             let gates = cache.act.pointer(at: t * B * GH)
@@ -46,7 +46,7 @@ enum GRUCell: RecurrentCell {
             let dIn = dH + t * B * H
             let dx = cache.dXProj.pointer(at: t * B * GH)
             let dr = cache.dHProj.pointer(at: t * B * GH)
-            for b in 0..<B {
+            for b in streams {
                 let a = gates + b * GH, dxb = dx + b * GH, drb = dr + b * GH, k = b * H
                 forEachLaneBlock(H) { j, cnt in
                     let r = loadLanes(a + j, cnt), z = loadLanes(a + H + j, cnt), n = loadLanes(a + 2 * H + j, cnt)
@@ -61,7 +61,7 @@ enum GRUCell: RecurrentCell {
                     storeLanes(dy * z, dh + k + j, cnt)  // the direct path h → h'; the gate paths are added below
                 }
             }
-            recurrentGradient(w, cache, step: t, batch: B, beta: 1)
+            recurrentGradient(w, cache, step: t, batch: B, streams: streams, beta: 1)
         }
     }
 }

@@ -5,19 +5,19 @@
 // The gate nonlinearities and the cell update run as one pass over 16 units at a time.
 
 enum LSTMCell: RecurrentCell {
-    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int) {
+    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden, GH = 4 * H
         let hp = cache.hProj.base
         let bias = w.biasHH
         for t in 0..<T {
-            recurrentProjection(w, cache, step: t, batch: B)
+            recurrentProjection(w, cache, step: t, batch: B, streams: streams)
             let xp = cache.xProj.pointer(at: t * B * GH)      // (B, 4H)
             let gates = cache.act.pointer(at: t * B * GH)     // (B, 4H)
             let cPrev = cache.c.pointer(at: t * B * H)        // (B, H)
             let cNext = cache.c.pointer(at: (t + 1) * B * H)  // (B, H)
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
             let tanhC = cache.aux.pointer(at: t * B * H)      // (B, H)
-            for b in 0..<B {
+            for b in streams {
                 let x = xp + b * GH, r = hp + b * GH, a = gates + b * GH, k = b * H
                 forEachLaneBlock(H) { j, n in
                     @inline(__always) func preActivation(_ gate: Int) -> Lanes {
@@ -39,11 +39,11 @@ enum LSTMCell: RecurrentCell {
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
-                         steps T: Int, batch B: Int, fault: GradientFault) {
+                         steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault) {
         let H = cache.hidden, GH = 4 * H
         let dh = cache.dh.base, dc = cache.dc.base
-        dh.update(repeating: 0, count: B * H)
-        dc.update(repeating: 0, count: B * H)
+        (dh + streams.lowerBound * H).update(repeating: 0, count: streams.count * H)
+        (dc + streams.lowerBound * H).update(repeating: 0, count: streams.count * H)
         let carry: Float = fault == .dropCellCarry ? 0 : 1
         for t in stride(from: T - 1, through: 0, by: -1) {
             let gates = cache.act.pointer(at: t * B * GH)  // (B, 4H)
@@ -51,7 +51,7 @@ enum LSTMCell: RecurrentCell {
             let tanhC = cache.aux.pointer(at: t * B * H)   // (B, H)
             let dIn = dH + t * B * H                       // (B, H)
             let dpre = cache.dXProj.pointer(at: t * B * GH)  // (B, 4H)
-            for b in 0..<B {
+            for b in streams {
                 let a = gates + b * GH, d = dpre + b * GH, k = b * H
                 forEachLaneBlock(H) { j, n in
                     let i = loadLanes(a + j, n), f = loadLanes(a + H + j, n)
@@ -66,7 +66,7 @@ enum LSTMCell: RecurrentCell {
                     storeLanes(dcTotal * f * carry, dc + k + j, n)
                 }
             }
-            recurrentGradient(w, cache, step: t, batch: B, beta: 0)
+            recurrentGradient(w, cache, step: t, batch: B, streams: streams, beta: 0)
         }
     }
 }

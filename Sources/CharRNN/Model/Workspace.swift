@@ -52,6 +52,7 @@ public final class Workspace: @unchecked Sendable {
             floats += config.cell == .rnn ? 0 : T * B * H                     // aux
             floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
             floats += B * H * (config.cell.hasCellState ? 2 : 1)              // dh, dc
+            floats += B > 1 ? G * H * (H + 31) : 0                            // packed W_hh (at most)
             if dropout && l > 0 { floats += T * B * config.inputSize(layer: l) }
             if dropout && l < L - 1 { floats += T * B * H }
         }
