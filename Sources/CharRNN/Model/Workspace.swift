@@ -48,7 +48,7 @@ public final class Workspace: @unchecked Sendable {
         var floats = 0
         for l in 0..<L {
             floats += (T + 1) * B * H * (config.cell.hasCellState ? 2 : 1)  // h, c
-            floats += 3 * T * B * G * H + B * G * H                           // act, xProj, dXProj, hProj
+            floats += 2 * T * B * G * H + B * G * H                           // act, xProj (= dXProj), hProj
             floats += config.cell == .rnn ? 0 : T * B * H                     // aux
             floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
             floats += B * H * (config.cell.hasCellState ? 2 : 1)              // dh, dc
