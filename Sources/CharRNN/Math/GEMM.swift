@@ -147,6 +147,10 @@ private struct Product: @unchecked Sendable {
         let ncMax = min(NC, cols.count), kcMax = min(KC, k), mcMax = min(MC, rows.count)
         let packedBCount = prepackedB == nil ? kcMax * ((ncMax + NR - 1) / NR) * NR : 0
         let packedACount = kcMax * ((mcMax + MR - 1) / MR) * MR
+        // Unscaled A is read in place by the micro-kernel (row panels of 8 rows are a few cache
+        // lines per step of k); packing it cost up to a third of a product with n = 128.
+        let readsADirectly = alpha == 1
+        let aRowStride = transA == .none ? lda : 1, aColStride = transA == .none ? 1 : lda
         withUnsafeTemporaryAllocation(of: Float.self, capacity: packedBCount + packedACount + MR * NR) { scratch in
             let packedB = scratch.baseAddress!
             let packedA = packedB + packedBCount
@@ -167,14 +171,27 @@ private struct Product: @unchecked Sendable {
                     var ic = rows.lowerBound
                     while ic < rows.upperBound {
                         let mc = min(MC, rows.upperBound - ic)
-                        packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc)
+                        if !readsADirectly { packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc) }
                         var jr = 0
                         while jr < nc {
                             var ir = 0
                             while ir < mc {
-                                microKernel(kc: kc, a: packedA + ir * kc, b: blockB + jr * kc,
-                                            c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                            rows: min(MR, mc - ir), cols: min(NR, nc - jr), tile: tile)
+                                let height = min(MR, mc - ir), width = min(NR, nc - jr)
+                                let cBlock = c + (ic + ir) * ldc + jc + jr, bPanel = blockB + jr * kc
+                                if !readsADirectly {
+                                    microKernel(kc: kc, a: packedA + ir * kc, rowStride: 1, colStride: MR, b: bPanel,
+                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                } else if height == MR {
+                                    let i = ic + ir
+                                    let start = transA == .none ? a + i * lda + pc : a + pc * lda + i
+                                    microKernel(kc: kc, a: start, rowStride: aRowStride, colStride: aColStride, b: bPanel,
+                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                } else {
+                                    // The last, partial row panel is packed (zero-padded) on its own.
+                                    packA(into: packedA, i0: ic + ir, mc: height, p0: pc, kc: kc)
+                                    microKernel(kc: kc, a: packedA, rowStride: 1, colStride: MR, b: bPanel,
+                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                }
                                 ir += MR
                             }
                             jr += NR
@@ -255,10 +272,11 @@ typealias F16 = SIMD16<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 
-/// C[rows, cols] += Apanel (kc × MR) · Bpanel (kc × NR). Full tiles update C in place; edge tiles
-/// go through `tile` so the kernel itself never branches on shape.
+/// C[rows, cols] += Apanel (MR × kc; element (r, p) at a[r·rowStride + p·colStride]) · Bpanel
+/// (kc × NR). Full tiles update C in place; edge tiles go through `tile` so the kernel itself
+/// never branches on shape.
 @inline(__always)
-private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+private func microKernel(kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, colStride cs: Int, b: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                          tile: UnsafeMutablePointer<Float>) {
     var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
@@ -267,14 +285,14 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Floa
     for _ in 0..<kc {
         let b0 = load(pb), b1 = load(pb + 16)
         c00 = c00.addingProduct(pa[0], b0); c01 = c01.addingProduct(pa[0], b1)
-        c10 = c10.addingProduct(pa[1], b0); c11 = c11.addingProduct(pa[1], b1)
-        c20 = c20.addingProduct(pa[2], b0); c21 = c21.addingProduct(pa[2], b1)
-        c30 = c30.addingProduct(pa[3], b0); c31 = c31.addingProduct(pa[3], b1)
-        c40 = c40.addingProduct(pa[4], b0); c41 = c41.addingProduct(pa[4], b1)
-        c50 = c50.addingProduct(pa[5], b0); c51 = c51.addingProduct(pa[5], b1)
-        c60 = c60.addingProduct(pa[6], b0); c61 = c61.addingProduct(pa[6], b1)
-        c70 = c70.addingProduct(pa[7], b0); c71 = c71.addingProduct(pa[7], b1)
-        pa += MR
+        c10 = c10.addingProduct(pa[rs], b0); c11 = c11.addingProduct(pa[rs], b1)
+        c20 = c20.addingProduct(pa[2 * rs], b0); c21 = c21.addingProduct(pa[2 * rs], b1)
+        c30 = c30.addingProduct(pa[3 * rs], b0); c31 = c31.addingProduct(pa[3 * rs], b1)
+        c40 = c40.addingProduct(pa[4 * rs], b0); c41 = c41.addingProduct(pa[4 * rs], b1)
+        c50 = c50.addingProduct(pa[5 * rs], b0); c51 = c51.addingProduct(pa[5 * rs], b1)
+        c60 = c60.addingProduct(pa[6 * rs], b0); c61 = c61.addingProduct(pa[6 * rs], b1)
+        c70 = c70.addingProduct(pa[7 * rs], b0); c71 = c71.addingProduct(pa[7 * rs], b1)
+        pa += cs
         pb += NR
     }
     let full = rows == MR && cols == NR
