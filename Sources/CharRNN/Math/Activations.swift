@@ -13,7 +13,7 @@ private typealias Bits = SIMD16<UInt32>
 /// e^x lane by lane for x in [-87.3, 88.3]; inputs outside are clamped, so the result is always a
 /// normal, finite Float and 1/(1 + e^x) never divides by infinity.
 /// e^x = 2^n · e^r with n = round(x / ln 2), |r| ≤ ln2/2, e^r = 1 + r + r²·P(r), P of degree 4.
-@inline(__always)
+@_transparent
 func vectorExp(_ x: Lanes) -> Lanes {
     let x = clamp(x, -87.3, 88.3)
     // Adding 1.5·2²³ rounds x/ln2 to the integer n, which then sits in the low mantissa bits.
@@ -37,21 +37,21 @@ func vectorExp(_ x: Lanes) -> Lanes {
 /// Lanes limited to [lower, upper]. Written with compares and selects, which become two
 /// vector instructions; the standard library's generic `clamped` was not vectorised (measured:
 /// 29% of a training profile).
-@inline(__always)
+@_transparent
 private func clamp(_ x: Lanes, _ lower: Float, _ upper: Float) -> Lanes {
     let low = x.replacing(with: lower, where: x .< lower)
     return low.replacing(with: upper, where: low .> upper)
 }
 
 /// 1 / (1 + e^−x) lane by lane. Below x = -87.3 it returns about 1e-38 instead of smaller values.
-@inline(__always)
+@_transparent
 func vectorSigmoid(_ x: Lanes) -> Lanes {
     1 / (1 + vectorExp(-x))
 }
 
 /// tanh lane by lane: an odd polynomial x + x³·Q(x²) for |x| < 0.625, where 1 − 2/(e^2|x| + 1)
 /// would cancel, and that formula with the sign restored above it.
-@inline(__always)
+@_transparent
 func vectorTanh(_ x: Lanes) -> Lanes {
     let negative = x .< 0
     let ax = x.replacing(with: -x, where: negative)
