@@ -67,12 +67,12 @@ func vectorTanh(_ x: Lanes) -> Lanes {
     return small.replacing(with: large.replacing(with: -large, where: negative), where: ax .>= 0.625)
 }
 
-/// A partial vector: the first `count` (< 16) values at p, the rest 0. For the tails of rows
-/// whose width is not a multiple of 16.
+/// A partial vector: the first `count` (< 16) values at p, the rest `padding`. For the tails of
+/// rows whose width is not a multiple of 16.
 @inline(__always)
-func loadLanes(_ p: UnsafePointer<Float>, _ count: Int) -> Lanes {
+func loadLanes(_ p: UnsafePointer<Float>, _ count: Int, padding: Float = 0) -> Lanes {
     if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-    var v = Lanes()
+    var v = Lanes(repeating: padding)
     for i in 0..<count { v[i] = p[i] }
     return v
 }
