@@ -171,7 +171,13 @@ private struct Product: @unchecked Sendable {
                     var ic = rows.lowerBound
                     while ic < rows.upperBound {
                         let mc = min(MC, rows.upperBound - ic)
-                        if !readsADirectly { packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc) }
+                        // Read in place, A still needs its partial last row panel packed (zero-padded).
+                        let tailRows = mc % MR, tailStart = mc - tailRows
+                        if !readsADirectly {
+                            packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc)
+                        } else if tailRows > 0 {
+                            packA(into: packedA, i0: ic + tailStart, mc: tailRows, p0: pc, kc: kc)
+                        }
                         var jr = 0
                         while jr < nc {
                             var ir = 0
@@ -187,8 +193,6 @@ private struct Product: @unchecked Sendable {
                                     microKernel(kc: kc, a: start, rowStride: aRowStride, colStride: aColStride, b: bPanel,
                                                 c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
                                 } else {
-                                    // The last, partial row panel is packed (zero-padded) on its own.
-                                    packA(into: packedA, i0: ic + ir, mc: height, p0: pc, kc: kc)
                                     microKernel(kc: kc, a: packedA, rowStride: 1, colStride: MR, b: bPanel,
                                                 c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
                                 }
