@@ -68,4 +68,30 @@ final class GEMMTests: XCTestCase {
         } } }
         XCTAssertEqual(c, [1, 2, 3, 4])
     }
+
+    /// A B packed once gives bit-for-bit the product of packing it per call, for both layouts,
+    /// k past one cache block (KC = 256), n not a multiple of the panel width, m of 1 (the GEMV
+    /// path reads the original B) and a column split across two threads.
+    func testPrepackedOperandMatchesPerCallPacking() {
+        defer { Parallelism.threads = 1; Parallelism.minimumMultiplyAdds = 1 << 23 }
+        Parallelism.minimumMultiplyAdds = 0
+        var rng = SplitMix64(seed: 99)
+        for (m, n, k, threads) in [(13, 70, 300, 1), (1, 45, 20, 1), (24, 96, 17, 2), (50, 512, 128, 1)] {
+            Parallelism.threads = threads
+            for tb in [Transpose.none, .transposed] {
+                let ldb = tb == .none ? n + 1 : k + 2
+                let b = FloatBuffer((0..<((tb == .none ? k : n) * ldb)).map { _ in rng.nextUniform(bound: 1) })
+                let a = FloatBuffer((0..<(m * (k + 3))).map { _ in rng.nextUniform(bound: 1) })
+                let c0 = (0..<(m * n)).map { _ in rng.nextUniform(bound: 1) }
+                let perCall = FloatBuffer(c0), prepacked = FloatBuffer(c0)
+                gemm(.none, tb, m: m, n: n, k: k, alpha: 0.5, a.base, lda: k + 3, b.base, ldb: ldb, beta: 1, perCall.base, ldc: n)
+                // Sized for a k × n and an n × k operand, like a layer's W_hh in both directions.
+                let packed = PackedOperand(fitting: k, n)
+                packed.pack(tb, b.base, ldb: ldb, k: k, n: n)
+                gemm(.none, m: m, alpha: 0.5, a.base, lda: k + 3, packed: packed, beta: 1, prepacked.base, ldc: n)
+                XCTAssertEqual(perCall.array, prepacked.array, "m=\(m) n=\(n) k=\(k) \(tb)")
+                XCTAssertNotEqual(perCall.array, c0)
+            }
+        }
+    }
 }

@@ -67,12 +67,19 @@ final class LayerCache {
     let aux: FloatBuffer     // (T, B, H): LSTM tanh(c_{t+1}); GRU W_hn·h_t + b_hn
     let xProj: FloatBuffer   // (T, B, G·H): x_t·W_ihᵀ + b_ih for every step, one product per layer
     let hProj: FloatBuffer   // (B, G·H): h_t·W_hhᵀ for the current step
-    let dXProj: FloatBuffer  // (T, B, G·H): ∂loss/∂ of the input-side pre-activations
     let dHProjStorage: FloatBuffer?  // (T, B, G·H): GRU only; its n block differs from dXProj's
     let dh: FloatBuffer      // (B, H): ∂loss/∂h carried backwards; ∂loss/∂h_0 after backward
     let dc: FloatBuffer      // (B, H): ∂loss/∂c carried backwards (LSTM)
     let input: FloatBuffer   // (T, B, I): this layer's input after dropout (layers above 0 only)
     let dropMask: FloatBuffer  // (T, B, H): dropout scale applied to this layer's output (0 or 1/(1-p))
+    /// W_hh packed for the per-step products: as W_hhᵀ (H, G·H) during forward, as W_hh (G·H, H)
+    /// during backward. Nil for a single stream (sampling), where products are GEMVs that
+    /// read W_hh directly and packing every step would cost more than it saves.
+    let packedWeightHH: PackedOperand?
+
+    /// (T, B, G·H): ∂loss/∂ of the input-side pre-activations. Backward writes them over
+    /// `xProj`, which only forward reads: one buffer instead of two (5 MiB per layer at LSTM 128).
+    var dXProj: FloatBuffer { xProj }
 
     /// Recurrent-side pre-activation gradients; the same buffer as `dXProj` unless the cell
     /// says otherwise.
@@ -87,43 +94,72 @@ final class LayerCache {
         aux = FloatBuffer(count: kind == .rnn ? 0 : T * B * H)
         xProj = FloatBuffer(count: T * B * GH)
         hProj = FloatBuffer(count: B * GH)
-        dXProj = FloatBuffer(count: T * B * GH)
         dHProjStorage = kind == .gru ? FloatBuffer(count: T * B * GH) : nil
         dh = FloatBuffer(count: B * H)
         dc = FloatBuffer(count: kind.hasCellState ? B * H : 0)
         input = FloatBuffer(count: needsInput ? T * B * I : 0)
         dropMask = FloatBuffer(count: needsMask ? T * B * H : 0)
+        packedWeightHH = B > 1 ? PackedOperand(fitting: GH, H) : nil
     }
 }
 
 /// A cell type: its recurrence over T steps and the hand-written backward of that recurrence.
 /// The input-side products (x·W_ihᵀ before, and the weight gradients after) are the same for
 /// every cell, so `Model` does them once per layer as single large products.
+///
+/// Both passes work on the rows `streams` of every (B, ·) slice only. Streams never interact
+/// inside a layer's time loop, so `Model` runs disjoint stream ranges on different threads with
+/// no synchronisation per step; the products inside run on the calling thread alone.
 protocol RecurrentCell {
     /// Steps t = 0 ..< T: reads `xProj` and h[0] (and c[0]); writes h[1...T], c, `act`, `aux`.
-    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int)
+    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>)
 
     /// Reads dH (T, B, H), ∂loss/∂h[t+1] arriving from above for each step, and the cache.
     /// Writes `dXProj` and `dHProj` for every step and leaves ∂loss/∂h[0] in `dh`
     /// (∂loss/∂c[0] in `dc`). Overwrites; the weight gradients are accumulated by the caller.
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
-                         steps T: Int, batch B: Int, fault: GradientFault)
+                         steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault)
+}
+
+extension LayerCache {
+    /// Packs W_hh for the forward (`transposed`: h·W_hhᵀ) or backward (dHProj·W_hh) time loop.
+    func packRecurrentWeights(_ w: LayerParameters, forward: Bool) {
+        guard let packed = packedWeightHH else { return }
+        let GH = gates * hidden
+        if forward {
+            packed.pack(.transposed, w.weightHH, ldb: hidden, k: hidden, n: GH)
+        } else {
+            packed.pack(.none, w.weightHH, ldb: hidden, k: GH, n: hidden)
+        }
+    }
 }
 
 extension RecurrentCell {
-    /// hProj (B, G·H) = h_t (B, H) · W_hhᵀ.
+    /// hProj[streams] (B, G·H) = h_t[streams] (B, H) · W_hhᵀ.
     @inline(__always)
-    static func recurrentProjection(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int) {
-        let H = cache.hidden, GH = cache.gates * H
-        gemm(.none, .transposed, m: B, n: GH, k: H, cache.h.pointer(at: t * B * H), lda: H,
-             w.weightHH, ldb: H, beta: 0, cache.hProj.base, ldc: GH)
+    static func recurrentProjection(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int,
+                                    streams: Range<Int>) {
+        let H = cache.hidden, GH = cache.gates * H, b0 = streams.lowerBound
+        let h = cache.h.pointer(at: (t * B + b0) * H), out = cache.hProj.pointer(at: b0 * GH)
+        if let packed = cache.packedWeightHH {
+            gemm(.none, m: streams.count, h, lda: H, packed: packed, beta: 0, out, ldc: GH, threads: 1)
+        } else {
+            gemm(.none, .transposed, m: streams.count, n: GH, k: H, h, lda: H, w.weightHH, ldb: H, beta: 0, out, ldc: GH,
+                 threads: 1)
+        }
     }
 
-    /// dh (B, H) = dHProj_t (B, G·H) · W_hh + beta · dh.
+    /// dh[streams] (B, H) = dHProj_t[streams] (B, G·H) · W_hh + beta · dh[streams].
     @inline(__always)
-    static func recurrentGradient(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int, beta: Float) {
-        let H = cache.hidden, GH = cache.gates * H
-        gemm(.none, .none, m: B, n: H, k: GH, cache.dHProj.pointer(at: t * B * GH), lda: GH,
-             w.weightHH, ldb: H, beta: beta, cache.dh.base, ldc: H)
+    static func recurrentGradient(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int,
+                                  streams: Range<Int>, beta: Float) {
+        let H = cache.hidden, GH = cache.gates * H, b0 = streams.lowerBound
+        let d = cache.dHProj.pointer(at: (t * B + b0) * GH), out = cache.dh.pointer(at: b0 * H)
+        if let packed = cache.packedWeightHH {
+            gemm(.none, m: streams.count, d, lda: GH, packed: packed, beta: beta, out, ldc: H, threads: 1)
+        } else {
+            gemm(.none, .none, m: streams.count, n: H, k: GH, d, lda: GH, w.weightHH, ldb: H, beta: beta, out, ldc: H,
+                 threads: 1)
+        }
     }
 }

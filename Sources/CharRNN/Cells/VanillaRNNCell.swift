@@ -3,39 +3,41 @@
 // Per-step cache: only h (the derivative of tanh is 1 - h²).
 
 enum VanillaRNNCell: RecurrentCell {
-    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int) {
+    static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden
         let hp = cache.hProj.base
         for t in 0..<T {
-            recurrentProjection(w, cache, step: t, batch: B)
+            recurrentProjection(w, cache, step: t, batch: B, streams: streams)
             let xp = cache.xProj.pointer(at: t * B * H)      // (B, H)
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
-            for b in 0..<B {
-                for j in 0..<H {
-                    let k = b * H + j
-                    hNext[k] = tanhf_(xp[k] + hp[k] + w.biasHH[j])
+            for b in streams {
+                let k = b * H
+                forEachLaneBlock(H) { j, n in
+                    let pre = loadLanes(xp + k + j, n) + loadLanes(hp + k + j, n) + loadLanes(w.biasHH + j, n)
+                    storeLanes(vectorTanh(pre), hNext + k + j, n)
                 }
             }
         }
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
-                         steps T: Int, batch B: Int, fault: GradientFault) {
+                         steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault) {
         let H = cache.hidden
         let dh = cache.dh.base
-        dh.update(repeating: 0, count: B * H)
+        (dh + streams.lowerBound * H).update(repeating: 0, count: streams.count * H)
         for t in stride(from: T - 1, through: 0, by: -1) {
             let hNext = cache.h.pointer(at: (t + 1) * B * H)
             let dIn = dH + t * B * H
             let dpre = cache.dXProj.pointer(at: t * B * H)
-            for k in 0..<(B * H) {
-                let dy = dIn[k] + dh[k]
-                dpre[k] = dy * (1 - hNext[k] * hNext[k])
+            let k0 = streams.lowerBound * H
+            forEachLaneBlock(streams.count * H) { i, n in
+                let k = k0 + i, y = loadLanes(hNext + k, n)
+                storeLanes((loadLanes(dIn + k, n) + loadLanes(dh + k, n)) * (1 - y * y), dpre + k, n)
             }
             if fault == .dropRecurrence {
-                dh.update(repeating: 0, count: B * H)
+                (dh + streams.lowerBound * H).update(repeating: 0, count: streams.count * H)
             } else {
-                recurrentGradient(w, cache, step: t, batch: B, beta: 0)
+                recurrentGradient(w, cache, step: t, batch: B, streams: streams, beta: 0)
             }
         }
     }

@@ -1,13 +1,5 @@
-// Row/column helpers and activation functions shared by the cells, the decoder and the loss.
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-@inline(__always) func tanhf_(_ x: Float) -> Float { tanhf(x) }
+// Row/column helpers shared by the model, the decoder and the loss (the cells' activations are
+// in Activations.swift).
 
 /// m[i, :] = bias for every row i of an m × n row-major matrix.
 @inline(__always)

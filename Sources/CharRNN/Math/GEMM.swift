@@ -13,12 +13,34 @@ public enum Parallelism {
     /// costs more than it saves on them (measured: splitting the per-step 50×512×128 recurrent
     /// product made LSTM-128 training slower, 30k vs 40k chars/s).
     nonisolated(unsafe) public static var minimumMultiplyAdds: Int = 1 << 23
+
+    /// Runs body on contiguous, disjoint parts of 0 ..< extent, one per thread, each part's
+    /// bounds a multiple of `unit` (except the end), or on the whole range on the calling thread
+    /// when there is one thread, one part, or fewer than `minimumMultiplyAdds` of `work`.
+    /// `partsPerThread` > 1 cuts smaller parts that threads take as they become free, so a thread
+    /// the OS pauses (a busy machine) delays the others less.
+    static func forEachPart(of extent: Int, unit: Int, work: Int, threads: Int = threads, partsPerThread: Int = 1,
+                            _ body: (Range<Int>) -> Void) {
+        let units = (extent + unit - 1) / unit
+        let parts = threads <= 1 ? 1 : min(threads * partsPerThread, units)
+        if parts <= 1 || work < minimumMultiplyAdds {
+            body(0..<extent)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let lo = min(extent, (units * p / parts) * unit)
+            let hi = min(extent, (units * (p + 1) / parts) * unit)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
 }
 
 // Register block: MR rows of op(A) times NR columns of op(B) live in 8 × 2 SIMD16 accumulators
 // (16 of AVX-512's 32 vector registers). Cache blocks: a KC × NR panel of B stays in L1 while
 // the MC × KC block of A streams from L2.
 private let MR = 8
+/// The register block's height: row ranges split at multiples of it cost no padded rows.
+let gemmRowBlock = MR
 private let NR = 32
 private let KC = 256
 private let MC = 128
@@ -28,35 +50,63 @@ private let NC = 1024
 /// op(A) is m × k: A is stored m × k (lda ≥ k) for `.none`, k × m (lda ≥ m) for `.transposed`.
 /// op(B) is k × n: B is stored k × n (ldb ≥ n) for `.none`, n × k (ldb ≥ k) for `.transposed`.
 /// `beta == 0` overwrites C without reading it (so C may hold garbage or NaN).
+/// `threads` caps the threads this product may use (1 inside work already split across threads).
 public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
                  _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-                 beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+                 beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallelism.threads) {
     guard m > 0, n > 0 else { return }
     scale(c, rows: m, cols: n, ldc: ldc, by: beta)
     guard k > 0, alpha != 0 else { return }
     let op = Product(transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
-    let threads = Parallelism.threads
-    let flops = m * n * k
-    if threads <= 1 || flops < Parallelism.minimumMultiplyAdds {
-        op.run(rows: 0..<m, cols: 0..<n)
-        return
+    op.run(m: m, n: n, threads: threads)
+}
+
+/// op(B) (k × n) laid out once in the micro-kernel's panel order, for many products with the same
+/// B: the recurrent weights are multiplied at every time step, and repacking them each step cost
+/// as much as a fifth of the step's product. Block pc (KC rows) starts at pc · paddedColumns;
+/// within it, the panel of columns j ..< j+NR starts at j · kc.
+final class PackedOperand {
+    private let storage: FloatBuffer
+    private(set) var k = 0, n = 0, paddedColumns = 0
+    private(set) var source: UnsafePointer<Float>?, transB = Transpose.none, ldb = 0
+
+    /// Room for both op(B) = Wᵀ and op(B) = W of a rows × cols matrix W.
+    init(fitting rows: Int, _ cols: Int) {
+        storage = FloatBuffer(count: max(cols * Self.padded(rows), rows * Self.padded(cols)))
     }
-    // Split the larger side into contiguous stripes aligned to the register block, one per thread.
-    let splitCols = n >= m || m < 2 * MR
-    let unit = splitCols ? NR : MR
-    let extent = splitCols ? n : m
-    let parts = min(threads, max(1, (extent + unit - 1) / unit))
-    if parts == 1 {
-        op.run(rows: 0..<m, cols: 0..<n)
-        return
+
+    private static func padded(_ n: Int) -> Int { (n + NR - 1) / NR * NR }
+
+    /// Packs op(B) (k × n), stored as `gemm` describes for `transB`. B must not change while the
+    /// packed copy is used.
+    func pack(_ transB: Transpose, _ b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int) {
+        precondition(k * Self.padded(n) <= storage.count, "packed operand too small")
+        self.k = k; self.n = n; self.transB = transB; self.ldb = ldb; source = b
+        paddedColumns = Self.padded(n)
+        let op = Product(transA: .none, transB: transB, k: k, alpha: 1, a: b, lda: 0, b: b, ldb: ldb, c: storage.base, ldc: 0)
+        var pc = 0
+        while pc < k {
+            let kc = min(KC, k - pc)
+            op.packB(into: storage.base + pc * paddedColumns, p0: pc, kc: kc, j0: 0, nc: n)
+            pc += kc
+        }
     }
-    let units = (extent + unit - 1) / unit
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
-        let lo = min(extent, (units * p / parts) * unit)
-        let hi = min(extent, (units * (p + 1) / parts) * unit)
-        guard lo < hi else { return }
-        if splitCols { op.run(rows: 0..<m, cols: lo..<hi) } else { op.run(rows: lo..<hi, cols: 0..<n) }
-    }
+
+    var base: UnsafePointer<Float> { UnsafePointer(storage.base) }
+}
+
+/// C (m × n) = alpha · op(A) · op(B) + beta · C with op(B) packed beforehand (k and n are its).
+func gemm(_ transA: Transpose, m: Int, alpha: Float = 1, _ a: UnsafePointer<Float>, lda: Int,
+                 packed b: PackedOperand, beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+                 threads: Int = Parallelism.threads) {
+    let n = b.n, k = b.k
+    guard m > 0, n > 0, let source = b.source else { return }
+    scale(c, rows: m, cols: n, ldc: ldc, by: beta)
+    guard k > 0, alpha != 0 else { return }
+    var op = Product(transA: transA, transB: b.transB, k: k, alpha: alpha, a: a, lda: lda, b: source, ldb: b.ldb, c: c, ldc: ldc)
+    op.prepackedB = b.base
+    op.prepackedColumns = b.paddedColumns
+    op.run(m: m, n: n, threads: threads)
 }
 
 @inline(__always)
@@ -75,16 +125,32 @@ private struct Product: @unchecked Sendable {
     let a: UnsafePointer<Float>, lda: Int
     let b: UnsafePointer<Float>, ldb: Int
     let c: UnsafeMutablePointer<Float>, ldc: Int
+    /// op(B) already in panel order (see `PackedOperand`), or nil to pack it block by block.
+    var prepackedB: UnsafePointer<Float>? = nil
+    var prepackedColumns = 0
 
     @inline(__always) func elementA(_ i: Int, _ p: Int) -> Float {
         transA == .none ? a[i * lda + p] : a[p * lda + i]
     }
 
+    /// The whole m × n product, its larger side split into contiguous stripes aligned to the
+    /// register block, one per thread.
+    func run(m: Int, n: Int, threads: Int) {
+        let splitCols = n >= m || m < 2 * MR
+        Parallelism.forEachPart(of: splitCols ? n : m, unit: splitCols ? NR : MR, work: m * n * k, threads: threads) { part in
+            if splitCols { run(rows: 0..<m, cols: part) } else { run(rows: part, cols: 0..<n) }
+        }
+    }
+
     func run(rows: Range<Int>, cols: Range<Int>) {
         if rows.count == 1 { return gemv(row: rows.lowerBound, cols: cols) }
         let ncMax = min(NC, cols.count), kcMax = min(KC, k), mcMax = min(MC, rows.count)
-        let packedBCount = kcMax * ((ncMax + NR - 1) / NR) * NR
+        let packedBCount = prepackedB == nil ? kcMax * ((ncMax + NR - 1) / NR) * NR : 0
         let packedACount = kcMax * ((mcMax + MR - 1) / MR) * MR
+        // Unscaled A is read in place by the micro-kernel (row panels of 8 rows are a few cache
+        // lines per step of k); packing it cost up to a third of a product with n = 128.
+        let readsADirectly = alpha == 1
+        let aRowStride = transA == .none ? lda : 1, aColStride = transA == .none ? 1 : lda
         withUnsafeTemporaryAllocation(of: Float.self, capacity: packedBCount + packedACount + MR * NR) { scratch in
             let packedB = scratch.baseAddress!
             let packedA = packedB + packedBCount
@@ -95,18 +161,41 @@ private struct Product: @unchecked Sendable {
                 var pc = 0
                 while pc < k {
                     let kc = min(KC, k - pc)
-                    packB(into: packedB, p0: pc, kc: kc, j0: jc, nc: nc)
+                    let blockB: UnsafePointer<Float>
+                    if let prepackedB {
+                        blockB = prepackedB + pc * prepackedColumns + jc * kc
+                    } else {
+                        packB(into: packedB, p0: pc, kc: kc, j0: jc, nc: nc)
+                        blockB = UnsafePointer(packedB)
+                    }
                     var ic = rows.lowerBound
                     while ic < rows.upperBound {
                         let mc = min(MC, rows.upperBound - ic)
-                        packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc)
+                        // Read in place, A still needs its partial last row panel packed (zero-padded).
+                        let tailRows = mc % MR, tailStart = mc - tailRows
+                        if !readsADirectly {
+                            packA(into: packedA, i0: ic, mc: mc, p0: pc, kc: kc)
+                        } else if tailRows > 0 {
+                            packA(into: packedA, i0: ic + tailStart, mc: tailRows, p0: pc, kc: kc)
+                        }
                         var jr = 0
                         while jr < nc {
                             var ir = 0
                             while ir < mc {
-                                microKernel(kc: kc, a: packedA + ir * kc, b: packedB + jr * kc,
-                                            c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                            rows: min(MR, mc - ir), cols: min(NR, nc - jr), tile: tile)
+                                let height = min(MR, mc - ir), width = min(NR, nc - jr)
+                                let cBlock = c + (ic + ir) * ldc + jc + jr, bPanel = blockB + jr * kc
+                                if !readsADirectly {
+                                    microKernel(kc: kc, a: packedA + ir * kc, rowStride: 1, colStride: MR, b: bPanel,
+                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                } else if height == MR {
+                                    let i = ic + ir
+                                    let start = transA == .none ? a + i * lda + pc : a + pc * lda + i
+                                    microKernel(kc: kc, a: start, rowStride: aRowStride, colStride: aColStride, b: bPanel,
+                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                } else {
+                                    microKernel(kc: kc, a: packedA, rowStride: 1, colStride: MR, b: bPanel,
+                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                }
                                 ir += MR
                             }
                             jr += NR
@@ -122,7 +211,7 @@ private struct Product: @unchecked Sendable {
 
     /// Lays op(B)[p0 ..< p0+kc, j0 ..< j0+nc] out as NR-wide column panels, each kc × NR
     /// contiguous, zero-padded past the last column.
-    private func packB(into dst: UnsafeMutablePointer<Float>, p0: Int, kc: Int, j0: Int, nc: Int) {
+    func packB(into dst: UnsafeMutablePointer<Float>, p0: Int, kc: Int, j0: Int, nc: Int) {
         var jr = 0
         while jr < nc {
             let width = min(NR, nc - jr)
@@ -187,10 +276,11 @@ typealias F16 = SIMD16<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
 }
 
-/// C[rows, cols] += Apanel (kc × MR) · Bpanel (kc × NR). Full tiles update C in place; edge tiles
-/// go through `tile` so the kernel itself never branches on shape.
+/// C[rows, cols] += Apanel (MR × kc; element (r, p) at a[r·rowStride + p·colStride]) · Bpanel
+/// (kc × NR). Full tiles update C in place; edge tiles go through `tile` so the kernel itself
+/// never branches on shape.
 @inline(__always)
-private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+private func microKernel(kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, colStride cs: Int, b: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                          tile: UnsafeMutablePointer<Float>) {
     var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
@@ -199,14 +289,14 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Floa
     for _ in 0..<kc {
         let b0 = load(pb), b1 = load(pb + 16)
         c00 = c00.addingProduct(pa[0], b0); c01 = c01.addingProduct(pa[0], b1)
-        c10 = c10.addingProduct(pa[1], b0); c11 = c11.addingProduct(pa[1], b1)
-        c20 = c20.addingProduct(pa[2], b0); c21 = c21.addingProduct(pa[2], b1)
-        c30 = c30.addingProduct(pa[3], b0); c31 = c31.addingProduct(pa[3], b1)
-        c40 = c40.addingProduct(pa[4], b0); c41 = c41.addingProduct(pa[4], b1)
-        c50 = c50.addingProduct(pa[5], b0); c51 = c51.addingProduct(pa[5], b1)
-        c60 = c60.addingProduct(pa[6], b0); c61 = c61.addingProduct(pa[6], b1)
-        c70 = c70.addingProduct(pa[7], b0); c71 = c71.addingProduct(pa[7], b1)
-        pa += MR
+        c10 = c10.addingProduct(pa[rs], b0); c11 = c11.addingProduct(pa[rs], b1)
+        c20 = c20.addingProduct(pa[2 * rs], b0); c21 = c21.addingProduct(pa[2 * rs], b1)
+        c30 = c30.addingProduct(pa[3 * rs], b0); c31 = c31.addingProduct(pa[3 * rs], b1)
+        c40 = c40.addingProduct(pa[4 * rs], b0); c41 = c41.addingProduct(pa[4 * rs], b1)
+        c50 = c50.addingProduct(pa[5 * rs], b0); c51 = c51.addingProduct(pa[5 * rs], b1)
+        c60 = c60.addingProduct(pa[6 * rs], b0); c61 = c61.addingProduct(pa[6 * rs], b1)
+        c70 = c70.addingProduct(pa[7 * rs], b0); c71 = c71.addingProduct(pa[7 * rs], b1)
+        pa += cs
         pb += NR
     }
     let full = rows == MR && cols == NR

@@ -107,7 +107,8 @@ public final class Model: @unchecked Sendable {
                 addToRows(xProj, rows: T * B, cols: GH, w.biasIH)
             }
 
-            cell.forward(w, cache, steps: T, batch: B)
+            cache.packRecurrentWeights(w, forward: true)
+            forEachStreamGroup(T, B) { streams in cell.forward(w, cache, steps: T, batch: B, streams: streams) }
 
             if dropout && l < L - 1 {
                 // Inverted dropout: kept units are scaled by 1/(1-p) so inference needs no change.
@@ -167,7 +168,11 @@ public final class Model: @unchecked Sendable {
         var dH = ws.dTop.base
         for l in stride(from: L - 1, through: 0, by: -1) {
             let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: grads)
-            cell.backward(w, cache, dH: dH, steps: T, batch: B, fault: fault)
+            let dIn = UnsafePointer(dH)
+            cache.packRecurrentWeights(w, forward: false)
+            forEachStreamGroup(T, B) { streams in
+                cell.backward(w, cache, dH: dIn, steps: T, batch: B, streams: streams, fault: fault)
+            }
 
             // All T steps' weight gradients as one product each, after the time loop.
             gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dHProj.base, lda: GH, cache.h.base, ldb: H,
@@ -195,6 +200,16 @@ public final class Model: @unchecked Sendable {
                 dH = ws.dBelow.base
             }
         }
+    }
+
+    /// Runs a layer's time loop on groups of streams spread over the threads: streams are
+    /// independent within a layer, so each group runs all T steps of its own rows with no
+    /// synchronisation per step. Groups are multiples of the GEMM's row block, so the per-step
+    /// products waste no rows on the split; two per thread keep both cores busy when the OS
+    /// pauses one thread for a while.
+    private func forEachStreamGroup(_ T: Int, _ B: Int, _ body: (Range<Int>) -> Void) {
+        let H = config.hidden, GH = config.cell.gateCount * H
+        Parallelism.forEachPart(of: B, unit: gemmRowBlock, work: T * B * GH * H, partsPerThread: 2, body)
     }
 
     /// ∂loss/∂h_0 of layer l after `backward`: (B, H).

@@ -48,10 +48,11 @@ public final class Workspace: @unchecked Sendable {
         var floats = 0
         for l in 0..<L {
             floats += (T + 1) * B * H * (config.cell.hasCellState ? 2 : 1)  // h, c
-            floats += 3 * T * B * G * H + B * G * H                           // act, xProj, dXProj, hProj
+            floats += 2 * T * B * G * H + B * G * H                           // act, xProj (= dXProj), hProj
             floats += config.cell == .rnn ? 0 : T * B * H                     // aux
             floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
             floats += B * H * (config.cell.hasCellState ? 2 : 1)              // dh, dc
+            floats += B > 1 ? G * H * (H + 31) : 0                            // packed W_hh (at most)
             if dropout && l > 0 { floats += T * B * config.inputSize(layer: l) }
             if dropout && l < L - 1 { floats += T * B * H }
         }

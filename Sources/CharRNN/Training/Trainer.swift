@@ -87,8 +87,12 @@ public final class Trainer {
     private let trainStreams: BatchStreams
     private let validationStreams: BatchStreams?
     private let workspace: Workspace
+    /// Validation runs between training iterations, when nothing in the training workspace is
+    /// needed any more (the carried state lives in `state`), so it reuses that workspace when the
+    /// batch fits: half the activation memory of a run.
     private lazy var validationWorkspace: Workspace? = validationStreams.map {
-        Workspace(config: model.config, steps: $0.steps, batch: $0.batch, training: false)
+        Trainer.validationReusesTrainingWorkspace(validation: ($0.batch, $0.steps), training: (workspace.batch, workspace.steps))
+            ? workspace : Workspace(config: model.config, steps: $0.steps, batch: $0.batch, training: false)
     }
     private let validationState: RecurrentState?
     private var warnings: [String] = []
@@ -156,8 +160,15 @@ public final class Trainer {
             ? fit(characters: characters - nVal, batch: options.batchSize, steps: options.seqLength)
             : (1, 1)
         let parameterBytes = config.parameterCount * MemoryLayout<Float>.stride * (2 + options.optimizer.slotNames.count)
-        return parameterBytes + Workspace.byteCount(config: config, steps: t, batch: b, training: true)
-            + Workspace.byteCount(config: config, steps: t, batch: b, training: false)
+        let (vb, vt) = nVal >= 2 ? fit(characters: nVal, batch: options.batchSize, steps: options.seqLength) : (b, t)
+        let validationBytes = validationReusesTrainingWorkspace(validation: (vb, vt), training: (b, t))
+            ? 0 : Workspace.byteCount(config: config, steps: vt, batch: vb, training: false)
+        return parameterBytes + Workspace.byteCount(config: config, steps: t, batch: b, training: true) + validationBytes
+    }
+
+    /// A forward pass needs the state's batch to be the workspace's, and at most its steps.
+    static func validationReusesTrainingWorkspace(validation: (batch: Int, steps: Int), training: (batch: Int, steps: Int)) -> Bool {
+        validation.batch == training.batch && validation.steps <= training.steps
     }
 
     /// The largest (B ≤ batch, T ≤ steps) that `characters` can fill at least once.
