@@ -230,7 +230,15 @@ public final class Trainer {
             return (fractions.max().map { min(1, $0) }, etas.min())
         }
         func checkpoint() throws {
+            // Never write NaN or inf: a step can overflow the parameters (or the optimizer's moments)
+            // while its own loss and gradient were finite; the last good checkpoint is kept instead.
+            guard allFinite(model.parameters.values) && optimizer.slots.allSatisfy(allFinite) else {
+                throw TrainingError.nonFinite(iteration: progress.iteration, what: "the parameters")
+            }
             let valLoss = validationLoss()
+            if let valLoss, !valLoss.isFinite {
+                throw TrainingError.nonFinite(iteration: progress.iteration, what: "the validation loss")
+            }
             progress.lastValidationLoss = valLoss
             var isBest = false
             if let valLoss {
@@ -301,6 +309,11 @@ public final class Trainer {
                                validationLoss: progress.lastValidationLoss,
                                bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted)
     }
+}
+
+/// True when no element is NaN or ±inf.
+func allFinite(_ buffer: FloatBuffer) -> Bool {
+    UnsafeBufferPointer(start: buffer.base, count: buffer.count).allSatisfy(\.isFinite)
 }
 
 extension Duration {

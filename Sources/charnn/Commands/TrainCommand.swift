@@ -53,7 +53,7 @@ enum TrainCommand {
         let optimizer: OptimizerKind? = try args.choice("--optimizer")
         let seqLength = try args.int("--seq-length", min: 1, max: 100_000)
         let batchSize = try args.int("--batch-size", min: 1, max: 100_000)
-        let lr = try args.double("--lr", above: 0)
+        let lr = try args.double("--lr", above: 0, max: 1000)
         let lrDecay = try args.double("--lr-decay", above: 0, max: 1)
         let lrDecayEvery = try args.int("--lr-decay-every", min: 1)
         let gradClip = try args.double("--grad-clip", min: 0)
@@ -184,9 +184,15 @@ enum TrainCommand {
         } else if !isDir.boolValue {
             throw RuntimeError("cannot write \(path): \(directory) is not a directory")
         }
-        if !FileManager.default.isWritableFile(atPath: directory) {
-            throw RuntimeError("cannot write \(path): directory \(directory) is not writable")
+        // Creating a file is the only sure test: permission bits do not bind root, and a read-only
+        // mount or a full quota shows only when something is written.
+        let probe = (directory.hasSuffix("/") ? directory : directory + "/") + ".charnn-write-test-\(getpid())"
+        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw RuntimeError("cannot write \(path): directory \(directory) is not writable (\(String(cString: strerror(errno))))")
         }
+        close(fd)
+        unlink(probe)
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw RuntimeError("cannot write \(path): it is a directory")
         }
