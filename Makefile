@@ -90,5 +90,11 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 	  if [ $$status -ne 0 ]; then echo "make: fuzz-$$t failed; see $(FUZZ_DIR)/$$t.log and $(FUZZ_DIR)/crash-$$t-*" >&2; exit $$status; fi; \
 	done
 
+# Peak memory of training on a MEMCHECK_MB MB corpus against a 1 MB one, as bytes per character
+# (the text is held as one-byte ids; the figure is in the README). Corpora are generated in .build/memcheck/.
+MEMCHECK_MB ?= 100
+memcheck: build
+	$(PYTHON) Tests/Memory/memcheck.py --bin $(BIN) --large-mb $(MEMCHECK_MB)
+
 clean:
 	rm -rf .build

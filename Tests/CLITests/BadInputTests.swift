@@ -241,6 +241,21 @@ final class BadInputTests: CLITestCase {
         XCTAssertTrue(dir.exists("huge.ckpt") && dir.exists("short.ckpt"))
     }
 
+    /// Limits too large to reach are valid (train until interrupted), not a trap when the progress
+    /// line works out the ETA: the run is stopped with Ctrl-C and exits 130 with its checkpoint.
+    func testEndlessLimitsAreAccepted() throws {
+        let running = try charnn.start(["train", "corpus.txt"] + tinyModel + ["--epochs", "1e300", "--time", "1e300s",
+                                                                            "--print-every", "1", "--output", "endless.ckpt"],
+                                       in: dir.url)
+        XCTAssertTrue(running.waitForStderr(containing: "iter 2 ", timeout: 60), running.stderrSoFar)
+        running.send(signal: SIGINT)
+        let r = try running.wait(timeout: 60)
+        XCTAssertEqual(r.exitCode, 130, "\(r)")
+        XCTAssertFalse(r.stderr.contains("Fatal error"), "\(r)")
+        XCTAssertTrue(r.stderrLines.contains { $0.hasPrefix("iter 2 ") && $0.contains("ETA ?") }, "\(r)")
+        XCTAssertTrue(dir.exists("endless.ckpt"))
+    }
+
     // MARK: - Checks
 
     /// Exit code, empty stdout, exactly one `charnn: error:` line with every mention, and for a usage

@@ -217,7 +217,9 @@ public final class Trainer {
             var fractions: [Double] = [], etas: [Double] = []
             var targets: [Int] = []
             if let n = stop.iterations { targets.append(n) }
-            if let e = stop.epochs { targets.append(Int((e * Double(batchesPerEpoch)).rounded(.up))) }
+            if let e = stop.epochs {  // --epochs 1e300 is a valid (endless) limit: clamp, never trap
+                targets.append(Int(exactly: (e * Double(batchesPerEpoch)).rounded(.up)) ?? Int.max)
+            }
             if let n = targets.min() {
                 let total = max(1, n - startIteration)
                 fractions.append(Double(progress.iteration - startIteration) / Double(total))
