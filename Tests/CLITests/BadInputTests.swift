@@ -146,6 +146,7 @@ final class BadInputTests: CLITestCase {
             Row(arguments: ["train", "corpus.txt", "--frobnicate"] + Self.tiny, exitCode: Self.usage, mentions: ["'--frobnicate'"]),
             Row(arguments: ["sample", "model.ckpt", "--frobnicate"], exitCode: Self.usage, mentions: ["'--frobnicate'"]),
             Row(arguments: ["train", "corpus.txt", "--lr", "1e39"] + Self.tiny, exitCode: Self.usage, mentions: ["--lr", "'1e39'"]),
+            Row(arguments: ["train", "corpus.txt", "--rollbacks", "-1"] + Self.tiny, exitCode: Self.usage, mentions: ["--rollbacks", "'-1'"]),
             // --resume with a checkpoint of another architecture or vocabulary.
             Row(arguments: ["train", "corpus.txt", "--resume", "gru.ckpt", "--cell", "lstm", "--iterations", "4", "--output", "existing.ckpt"],
                 exitCode: Self.usage, mentions: ["--cell lstm", "gru"]),
@@ -173,6 +174,7 @@ final class BadInputTests: CLITestCase {
             ]
         }
         let rows = corpusRows + sampleRows + trainRows.map { $0.fixingOutputDuplicates() } + checkpointRows
+        print("bad-input table: \(rows.count) rows")
         let before = try snapshot()
         for row in rows {
             try expectOneLineError(row)

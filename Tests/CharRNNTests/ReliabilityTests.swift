@@ -141,7 +141,60 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(try Checkpoint.read(from: path).training?.progress.iteration, 1)
     }
 
+    /// With rollbacks allowed, a step that leaves non-finite parameters sends training back to the
+    /// last checkpoint's exact state with half the learning rate, and the run completes; a run that
+    /// keeps diverging stops once the rollbacks are used up.
+    func testRollbackReturnsToTheLastGoodStateWithHalfTheLearningRate() throws {
+        let path = directory + "/model.ckpt"
+        let t = try trainer(writingTo: path)
+        t.maxRollbacks = 1
+        var damaged = false, warnings: [String] = []
+        let summary = try t.run(until: StopCondition(iterations: 10)) { event in
+            if case .step(let s) = event, s.iteration == 3, !damaged { damaged = true; t.model.parameters.values[5] = .infinity }
+            if case .warning(let w) = event {
+                warnings.append(w)
+                // Back exactly to what the checkpoint of iteration 2 holds.
+                let saved = try! Checkpoint.read(from: path)
+                XCTAssertEqual(saved.training?.progress.iteration, 2)
+                XCTAssertEqual(t.model.parameters.values.array, saved.model.parameters.values.array)
+                XCTAssertEqual(t.optimizer.slots.map(\.array), saved.training?.optimizer.slots.map(\.array))
+            }
+        }
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings.first?.hasPrefix("the parameters became non-finite at iteration 3; back to iteration 2 "
+                                                + "with learning rate 0.001 (rollback 1 of 1)") ?? false, "\(warnings)")
+        XCTAssertEqual(summary.iterations, 10)
+        XCTAssertEqual(t.rollbacksUsed, 1)
+        let final = try Checkpoint.read(from: path)
+        XCTAssertEqual(final.training?.progress.iteration, 10)
+        XCTAssertEqual(final.training?.progress.learningRate, 1e-3)
+        XCTAssertTrue(final.model.parameters.values.array.allSatisfy(\.isFinite))
+
+        let again = try trainer(writingTo: directory + "/again.ckpt")
+        again.maxRollbacks = 2
+        var rollbacks = 0
+        XCTAssertThrowsError(try again.run(until: StopCondition(iterations: 10)) { event in
+            if case .step(let s) = event, s.iteration == 3 { again.model.parameters.values[5] = .nan }
+            if case .warning = event { rollbacks += 1 }
+        }) {
+            XCTAssertEqual($0 as? TrainingError, .nonFinite(iteration: 3, what: "the parameters"))
+        }
+        XCTAssertEqual(rollbacks, 2)
+    }
+
     // MARK: - Loading
+
+    /// A header whose config claims a model of terabytes (64 layers of 65,536 units) is refused by
+    /// its tensor shapes before anything is allocated from the config's numbers.
+    func testConfigClaimingAHugeModelIsRefusedBeforeAllocating() throws {
+        let corpus = try Corpus(bytes: Array("abcabc".utf8))
+        let model = Model(config: ModelConfig(cell: .lstm, layers: 1, hidden: 2, vocabularySize: corpus.vocabulary.count), seed: 1)
+        var file = Checkpoint(model: model, vocabulary: corpus.vocabulary).safeTensors
+        file.metadata["charnn.config"] = #"{"cell":"lstm","dropout":0,"hidden":65536,"layers":64,"vocab_size":3}"#
+        XCTAssertThrowsError(try Checkpoint(SafeTensors.parse(file.serialized()))) {
+            XCTAssertEqual($0 as? ModelFileError, .shapeMismatch(tensor: "rnn.weight_ih_l0", expected: [4 * 65536, 3], found: [8, 3]))
+        }
+    }
 
     func testCheckpointWithImpossibleTrainingSettingsIsRefused() throws {
         let corpus = try Corpus(bytes: Array("abcabc".utf8))

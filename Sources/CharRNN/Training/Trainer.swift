@@ -91,6 +91,10 @@ public final class Trainer {
         Workspace(config: model.config, steps: $0.steps, batch: $0.batch, training: false)
     }
     private let validationState: RecurrentState?
+    /// On a non-finite loss, gradient, parameter or validation loss: how many times to go back to the
+    /// state of the last checkpoint (or the start) with half the learning rate before giving up.
+    public var maxRollbacks = 0
+    public private(set) var rollbacksUsed = 0
     private var warnings: [String] = []
     private let resumedAt: Int?
 
@@ -169,6 +173,8 @@ public final class Trainer {
     public var batchesPerEpoch: Int { trainStreams.batchesPerEpoch }
     public var epoch: Double { Double(progress.iteration) / Double(batchesPerEpoch) }
 
+    fileprivate func restore(_ saved: TrainingProgress) { progress = saved }
+
     public var snapshot: TrainingSnapshot {
         progress.optimizerSteps = optimizer.stepCount
         return TrainingSnapshot(options: options, progress: progress, optimizer: optimizer, state: state)
@@ -199,6 +205,7 @@ public final class Trainer {
         let B = options.batchSize, T = options.seqLength
         let clock = ContinuousClock(), start = clock.now
         var rng = SplitMix64(seed: progress.rngState)
+        var lastGood = maxRollbacks > 0 ? GoodState(self) : nil
         var lossSum = 0.0, lossCount = 0, lastLoss: Double?, lastNorm = 0.0
         var windowStart = clock.now, windowIterations = 0, busySeconds = 0.0, busyIterations = 0
         let startIteration = progress.iteration
@@ -250,6 +257,7 @@ public final class Trainer {
             }
             progress.rngState = rng.state
             progress.trainingSeconds = secondsBefore + elapsed()
+            if maxRollbacks > 0 { lastGood = GoodState(self) }
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || valLoss == nil ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
@@ -260,56 +268,99 @@ public final class Trainer {
             }
         }
 
-        while !finished() {
-            if shouldStop() { interrupted = true; break }
-            let stepStart = clock.now
-            let k = progress.iteration % batchesPerEpoch
-            if k == 0 {
-                state.reset()  // each epoch starts every stream from a zero state
-                let e = progress.iteration / batchesPerEpoch
-                if e > 0 && options.lrDecay != 1 && e % max(1, options.lrDecayEvery) == 0 {
-                    progress.learningRate *= options.lrDecay
-                    optimizer.learningRate = progress.learningRate
-                }
-            }
-            trainStreams.fill(workspace, batch: k, from: tokens)
-            model.parameters.zeroGradients()
-            let loss = model.forward(workspace, steps: T, state: state, mode: .training, rng: &rng) / Double(B * T)
-            guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
-            model.backward(workspace, steps: T)
-            if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
-            lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
-            guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
-            optimizer.step(model.parameters)
-            progress.iteration += 1
-            progress.optimizerSteps = optimizer.stepCount
-            lossSum += loss; lossCount += 1; lastLoss = loss
-            windowIterations += 1
-            busySeconds += (clock.now - stepStart).seconds
-            busyIterations += 1
+        while true {  // once, unless a rollback sends training back to the last good state
+            do {
+                while !finished() {
+                    if shouldStop() { interrupted = true; break }
+                    let stepStart = clock.now
+                    let k = progress.iteration % batchesPerEpoch
+                    if k == 0 {
+                        state.reset()  // each epoch starts every stream from a zero state
+                        let e = progress.iteration / batchesPerEpoch
+                        if e > 0 && options.lrDecay != 1 && e % max(1, options.lrDecayEvery) == 0 {
+                            progress.learningRate *= options.lrDecay
+                            optimizer.learningRate = progress.learningRate
+                        }
+                    }
+                    trainStreams.fill(workspace, batch: k, from: tokens)
+                    model.parameters.zeroGradients()
+                    let loss = model.forward(workspace, steps: T, state: state, mode: .training, rng: &rng) / Double(B * T)
+                    guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
+                    model.backward(workspace, steps: T)
+                    if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
+                    lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
+                    guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
+                    optimizer.step(model.parameters)
+                    progress.iteration += 1
+                    progress.optimizerSteps = optimizer.stepCount
+                    lossSum += loss; lossCount += 1; lastLoss = loss
+                    windowIterations += 1
+                    busySeconds += (clock.now - stepStart).seconds
+                    busyIterations += 1
 
-            let last = finished()
-            // A report also precedes every validation, so each validation log line has fresh figures.
-            let validating = progress.iteration % max(1, options.evalEvery) == 0
-            if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
-                let window = (clock.now - windowStart).seconds
-                let (completion, eta) = completionAndETA()
-                report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
-                                        learningRate: progress.learningRate, gradientNorm: lastNorm,
-                                        charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
-                                        elapsedSeconds: elapsed(), etaSeconds: eta, completion: completion)))
-                lossSum = 0; lossCount = 0
-                windowStart = clock.now; windowIterations = 0
-            }
-            if validating && !last {
+                    let last = finished()
+                    // A report also precedes every validation, so each validation log line has fresh figures.
+                    let validating = progress.iteration % max(1, options.evalEvery) == 0
+                    if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
+                        let window = (clock.now - windowStart).seconds
+                        let (completion, eta) = completionAndETA()
+                        report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
+                                                learningRate: progress.learningRate, gradientNorm: lastNorm,
+                                                charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
+                                                elapsedSeconds: elapsed(), etaSeconds: eta, completion: completion)))
+                        lossSum = 0; lossCount = 0
+                        windowStart = clock.now; windowIterations = 0
+                    }
+                    if validating && !last {
+                        try checkpoint()
+                        windowStart = clock.now; windowIterations = 0
+                    }
+                }
                 try checkpoint()
-                windowStart = clock.now; windowIterations = 0
+                break
+            } catch TrainingError.nonFinite(let iteration, let what) where rollbacksUsed < maxRollbacks && lastGood != nil {
+                rollbacksUsed += 1
+                lastGood?.restore(into: self)
+                progress.learningRate *= 0.5
+                optimizer.learningRate = progress.learningRate
+                rng = SplitMix64(seed: progress.rngState)
+                report(.warning("\(what) became non-finite at iteration \(iteration); back to iteration \(progress.iteration) "
+                                + "with learning rate \(progress.learningRate) (rollback \(rollbacksUsed) of \(maxRollbacks))"))
             }
         }
-        try checkpoint()
         return TrainingSummary(iterations: progress.iteration, lastTrainLoss: lastLoss,
                                validationLoss: progress.lastValidationLoss,
                                bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted)
+    }
+}
+
+/// A copy of everything a training step changes, taken at each checkpoint, to roll back to.
+private struct GoodState {
+    let parameters: [Float]
+    let slots: [[Float]]
+    let h: [Float], c: [Float]
+    let progress: TrainingProgress
+    let optimizerSteps: Int
+
+    init(_ t: Trainer) {
+        parameters = t.model.parameters.values.array
+        slots = t.optimizer.slots.map(\.array)
+        h = t.state.h.array
+        c = t.state.c.array
+        progress = t.progress
+        optimizerSteps = t.optimizer.stepCount
+    }
+
+    func restore(into t: Trainer) {
+        func copy(_ values: [Float], to buffer: FloatBuffer) {
+            values.withUnsafeBufferPointer { if let base = $0.baseAddress { buffer.base.update(from: base, count: buffer.count) } }
+        }
+        copy(parameters, to: t.model.parameters.values)
+        for (values, slot) in zip(slots, t.optimizer.slots) { copy(values, to: slot) }
+        copy(h, to: t.state.h)
+        copy(c, to: t.state.c)
+        t.optimizer.stepCount = optimizerSteps
+        t.restore(progress)
     }
 }
 

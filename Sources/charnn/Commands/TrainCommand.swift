@@ -34,6 +34,8 @@ enum TrainCommand {
             OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
             OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE"),
+            OptionSpec(name: "--rollbacks", value: "N", help: "when the loss or gradients become NaN/inf, go back to the last "
+                       + "checkpoint's state with half the learning rate, up to N times, before stopping", defaultText: "0"),
         ],
         notes: [
             "Without --epochs, --iterations or --time, training runs for 50 epochs. Iteration and epoch limits",
@@ -66,6 +68,7 @@ enum TrainCommand {
         let printEvery = try args.int("--print-every", min: 1)
         let seed = try args.int("--seed", min: 0)
         let threads = try args.int("--threads", min: 1, max: 256)
+        let rollbacks = try args.int("--rollbacks", default: 0, min: 0, max: 1000)!
         Parallelism.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
 
         // The model: resumed, or new with the corpus's vocabulary (created once the memory it
@@ -129,6 +132,7 @@ enum TrainCommand {
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = bestPath(for: output)
+        trainer.maxRollbacks = rollbacks
         let stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)
 
