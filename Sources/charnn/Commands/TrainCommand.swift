@@ -189,8 +189,10 @@ enum TrainCommand {
             throw RuntimeError("cannot write \(path): \(directory) is not a directory")
         }
         // Creating a file is the only sure test: permission bits do not bind root, and a read-only
-        // mount or a full quota shows only when something is written.
-        let probe = (directory.hasSuffix("/") ? directory : directory + "/") + ".charnn-write-test-\(getpid())"
+        // mount or a full quota shows only when something is written. The probe is named as the
+        // checkpoint writer names its temporaries, so the next write removes one left by a kill -9.
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let probe = (directory.hasSuffix("/") ? directory : directory + "/") + ".\(name).tmp-\(getpid())-probe"
         let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw RuntimeError("cannot write \(path): directory \(directory) is not writable (\(String(cString: strerror(errno))))")
