@@ -1,10 +1,12 @@
-// libFuzzer target for the corpus decoder (UTF-8 scanner, Vocabulary, TokenSequence, split, batch
-// streams). Beyond "no trap", it checks the decoder against the standard library's validator:
-// the same bytes are valid for both, and a valid text gives one id per Unicode scalar that maps back.
+// libFuzzer target for the corpus decoder (UTF-8 scanner whole and in pieces, Vocabulary,
+// TokenSequence, split, batch streams). Beyond "no trap", it checks the decoder against the standard
+// library's validator: the same bytes are valid for both, a valid text gives one id per Unicode scalar
+// that maps back, and decoding in pieces (as files are read) agrees with decoding at once.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    checkChunkedDecoding(bytes)
     let reference = String(validating: bytes, as: UTF8.self)
     let corpus: Corpus
     do {
@@ -62,4 +64,42 @@ public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for k in 0..<streams.batchesPerEpoch { streams.fill(ws, batch: k, from: corpus.tokens) }
     }
     return 0
+}
+
+/// A text decoded in pieces (as files are read) gives the same scalars and indices, or the same error,
+/// as the whole text decoded at once; the piece size comes from the input.
+func checkChunkedDecoding(_ bytes: [UInt8]) {
+    func whole() -> ([UInt32], TextError?) {
+        var out: [UInt32] = []
+        do {
+            try bytes.withUnsafeBufferPointer { try forEachScalar(in: $0) { v, i in precondition(i == out.count); out.append(v) } }
+        } catch {
+            return (out, error as? TextError)
+        }
+        return (out, nil)
+    }
+    let chunk = 1 + Int(bytes.last ?? 0) % 9
+    var decoder = ChunkedUTF8Decoder()
+    var out: [UInt32] = []
+    var failure: TextError?
+    do {
+        try bytes.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + chunk)
+                try decoder.decode(UnsafeBufferPointer(rebasing: all[start..<end]), isLast: false) { v, i in
+                    precondition(i == out.count, "character index \(i) after \(out.count) characters")
+                    out.append(v)
+                }
+                start = end
+            }
+            try decoder.decode(UnsafeBufferPointer(start: nil, count: 0), isLast: true) { v, _ in out.append(v) }
+        }
+    } catch {
+        failure = error as? TextError
+        precondition(failure != nil, "unexpected error \(error)")
+    }
+    let (expected, expectedFailure) = whole()
+    precondition(failure == expectedFailure, "chunks of \(chunk): \(String(describing: failure)) vs \(String(describing: expectedFailure))")
+    precondition(failure != nil || out == expected, "chunks of \(chunk) decode differently")
 }
