@@ -78,6 +78,7 @@ public struct Corpus: Sendable {
         return try Corpus(vocabulary: vocabulary(of: scalars), capacity: size, skipUnknown: false, scalars: scalars)
     }
 
+    /// Reads and decodes a text file with a given vocabulary (see `init(bytes:vocabulary:skipUnknown:)`).
     public static func load(path: String, vocabulary: Vocabulary, skipUnknown: Bool = false, chunkSize: Int = 1 << 20) throws -> Corpus {
         guard let size = regularFileSize(path) else {
             return try Corpus(bytes: readFileBytes(path), vocabulary: vocabulary, skipUnknown: skipUnknown)
