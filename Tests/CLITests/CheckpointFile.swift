@@ -86,6 +86,28 @@ struct CheckpointFile {
         return out
     }
 
+    /// This file with its JSON header edited as text (`edit` must change it) and the length field
+    /// rewritten to match; the data, and so the checksum, are untouched.
+    func editingHeader(_ edit: (String) -> String) throws -> [UInt8] {
+        let header = String(decoding: bytes[8..<dataStart], as: UTF8.self)
+        let edited = Array(edit(header).utf8)
+        guard edited != Array(header.utf8) else { throw Problem("the header edit changed nothing") }
+        return CheckpointFile.lengthField(UInt64(edited.count)) + edited + Array(data)
+    }
+
+    /// This file with the 8-byte header length replaced by `length`.
+    func withHeaderLength(_ length: UInt64) -> [UInt8] {
+        CheckpointFile.lengthField(length) + Array(bytes[8...])
+    }
+
+    static func lengthField(_ n: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) } }
+
+    /// The `"data_offsets":[a,b]` text of a tensor, to edit it.
+    func offsetsText(_ name: String) throws -> String {
+        guard let t = tensors[name] else { throw Problem("no tensor \(name)") }
+        return "\"data_offsets\":[\(t.begin),\(t.end)]"
+    }
+
     static func ints(_ any: Any?) -> [Int]? {
         guard let array = any as? [Any] else { return nil }
         let ints = array.compactMap { ($0 as? NSNumber)?.intValue }

@@ -149,4 +149,13 @@ final class TrainTests: CLITestCase {
                           "message and checkpoint disagree: \(last) vs \(iteration)")
         }
     }
+
+    /// A pipe can be read only once; a text on standard input still trains (read whole, not twice).
+    func testCorpusFromAPipe() throws {
+        let r = try run(["train", "/dev/stdin"] + tinyModel + ["--iterations", "2", "--output", "pipe.ckpt"], stdin: Corpora.english)
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+        XCTAssertTrue(r.stderrLines.first?.contains("vocabulary 29") ?? false, "\(r)")
+        let e = try run(["eval", "pipe.ckpt", "/dev/stdin", "--json"], stdin: Corpora.english)
+        XCTAssertEqual(int(try jsonObject(e.stdout)["chars"]), Corpora.english.scalarCount - 1, "\(e)")
+    }
 }

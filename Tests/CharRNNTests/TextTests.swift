@@ -79,4 +79,45 @@ final class TextTests: XCTestCase {
         XCTAssertEqual((0..<6).map { ws.targets[$0] }, [4, 10, 5, 11, 6, 12])
         XCTAssertNil(BatchStreams(range: 0..<6, batch: 2, steps: 3))
     }
+
+    /// Reading a file a chunk at a time (so it is never held whole) gives exactly what decoding its
+    /// bytes at once gives: the same ids and vocabulary, or the same error at the same byte offset or
+    /// character, whatever the chunk size and wherever a character is cut.
+    func testFileReadInChunksDecodesLikeTheWholeText() throws {
+        let path = NSTemporaryDirectory() + "chunked-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var rng = SplitMix64(seed: 11)
+        let pieces: [[UInt8]] = [Array("a".utf8), Array(" ".utf8), Array("é".utf8), Array("漢".utf8), Array("😀".utf8),
+                                 Array("\n".utf8), [0xFF], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0x80]]
+        let vocabulary = Vocabulary(scalars: Array("\n aé漢".unicodeScalars))
+        func outcome(_ make: () throws -> Corpus) -> String {
+            do {
+                let c = try make()
+                return "\(c.tokens.ids) \(c.vocabulary.scalars) skipped \(c.skipped)"
+            } catch {
+                return "\(error)"
+            }
+        }
+        var errors = 0
+        for round in 0..<200 {
+            // Mostly valid text; every third text has a bad sequence somewhere.
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 40) {
+                let valid = round % 3 != 0 || rng.next() % 10 != 0
+                bytes += pieces[Int(rng.next() % UInt64(valid ? 6 : pieces.count))]
+            }
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            let whole = outcome { try Corpus(bytes: bytes) }
+            let known = outcome { try Corpus(bytes: bytes, vocabulary: vocabulary) }
+            let skipping = outcome { try Corpus(bytes: bytes, vocabulary: vocabulary, skipUnknown: true) }
+            errors += whole.hasPrefix("invalid") ? 1 : 0
+            for chunk in [1, 2, 3, 4, 5, 7, 1 << 20] {
+                XCTAssertEqual(outcome { try Corpus.load(path: path, chunkSize: chunk) }, whole, "\(bytes), chunks of \(chunk)")
+                XCTAssertEqual(outcome { try Corpus.load(path: path, vocabulary: vocabulary, chunkSize: chunk) }, known, "\(bytes)")
+                XCTAssertEqual(outcome { try Corpus.load(path: path, vocabulary: vocabulary, skipUnknown: true, chunkSize: chunk) },
+                               skipping, "\(bytes)")
+            }
+        }
+        XCTAssertGreaterThan(errors, 20, "too few invalid texts to test the error offsets")
+    }
 }

@@ -10,14 +10,41 @@ private let posixWrite = Darwin.write
 #endif
 
 public enum AtomicFile {
+    /// The system call that writes file data; tests replace it to simulate a full disk or a short write.
+    typealias Writer = (Int32, UnsafeRawPointer, Int) -> Int
+
     /// Replaces `path` with `bytes`: writes a temporary file in the same directory (so the rename
     /// cannot cross file systems), fsyncs it, renames it over `path` and fsyncs the directory so the
     /// rename itself survives a power cut. Throws `CheckpointError.writeFailed`; on failure before the
-    /// rename the temporary file is removed and `path` is untouched.
+    /// rename the temporary file is removed and `path` is untouched. Temporary files left for `path`
+    /// by a process that was killed (kill -9, power cut) are removed first.
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let writer = try AtomicFileWriter(path: path)
-        try bytes.withUnsafeBytes { try writer.write($0) }
-        try writer.commit()
+        try write(bytes, to: path, using: { posixWrite($0, $1, $2) })
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, using writer: @escaping Writer) throws {
+        let file = try AtomicFileWriter(path: path, writer: writer)
+        try bytes.withUnsafeBytes { try file.write($0) }
+        try file.commit()
+    }
+
+    /// ".model.ckpt.tmp-": the temporary files for `model.ckpt` are ".model.ckpt.tmp-<pid>-<random>".
+    static func temporaryPrefix(_ base: String) -> String { ".\(base).tmp-" }
+
+    /// Removes this file's temporaries whose writing process no longer exists: a kill -9 during a
+    /// write leaves one behind, and a run killed every few hours would otherwise pile them up.
+    /// A temporary of a live process (another run writing the same path) is left alone.
+    static func removeStaleTemporaries(directory: String, base: String) {
+        let start = temporaryPrefix(base)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else { return }
+        for name in names where name.hasPrefix(start) {
+            guard let pid = Int32(name.dropFirst(start.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            // Our own pid: a write of ours removes its temporary when it fails, so this one is from an
+            // earlier process that had the same pid (containers often reuse them).
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
+                unlink(directory + name)
+            }
+        }
     }
 }
 
@@ -28,18 +55,25 @@ public final class AtomicFileWriter {
     public let path: String
     private let prefix: String
     private let temp: String
+    private let writer: AtomicFile.Writer
     private var fd: Int32
     private var committed = false
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, writer: { posixWrite($0, $1, $2) })
+    }
+
+    init(path: String, writer: @escaping AtomicFile.Writer) throws {
         self.path = path
+        self.writer = writer
         let slash = path.lastIndex(of: "/")
         prefix = slash.map { String(path[...$0]) } ?? ""
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !base.isEmpty, base != ".", base != ".." else {
             throw CheckpointError.writeFailed(path: path, reason: "the path does not name a file")
         }
-        temp = "\(prefix).\(base).tmp-\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
+        AtomicFile.removeStaleTemporaries(directory: prefix, base: base)
+        temp = "\(prefix)\(AtomicFile.temporaryPrefix(base))\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
         fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AtomicFileWriter.failure(path) }
     }
@@ -50,7 +84,7 @@ public final class AtomicFileWriter {
         guard let base = buffer.baseAddress, fd >= 0 else { return }
         var offset = 0
         while offset < buffer.count {
-            let n = posixWrite(fd, base + offset, buffer.count - offset)
+            let n = writer(fd, base + offset, buffer.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw AtomicFileWriter.failure(path)

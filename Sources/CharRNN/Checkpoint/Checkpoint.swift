@@ -14,6 +14,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case newerFormat(found: Int, supported: Int)
     case missingTensor(String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    case nonFinite(tensor: String)
     case notResumable
 
     public var description: String {
@@ -28,6 +29,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
             return "checkpoint lacks tensor '\(name)'"
         case .shapeMismatch(let name, let expected, let found):
             return "checkpoint tensor '\(name)' has shape \(found) but its config needs \(expected)"
+        case .nonFinite(let name):
+            return "checkpoint tensor '\(name)' holds NaN or infinite values; the file is corrupt or from a diverged run"
         case .notResumable:
             return "checkpoint holds no training state (optimizer, counters) to resume from"
         }
@@ -130,13 +133,18 @@ public struct Checkpoint {
             throw ModelFileError.badMetadata(key: "charnn.config",
                                              reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(scalars.count) characters")
         }
-        var values = [Float]()
-        values.reserveCapacity(config.parameterCount)
+        // Every tensor is checked against the config before anything is allocated from the config's
+        // numbers: a hostile header could claim a model of terabytes.
+        var found: [SafeTensors.Tensor] = []
         for (name, shape) in config.tensorShapes {
             guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
             guard t.shape == shape else { throw ModelFileError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
-            values += t.values
+            guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: name) }
+            found.append(t)
         }
+        var values = [Float]()
+        values.reserveCapacity(config.parameterCount)
+        for t in found { values += t.values }
         model = values.withUnsafeBufferPointer { Model(config: config, values: $0) }
         vocabulary = Vocabulary(scalars: scalars)
 
@@ -145,6 +153,9 @@ public struct Checkpoint {
             return
         }
         let meta = try decode(TrainingMetadata.self, "charnn.training")
+        if let problem = meta.options.problem ?? meta.progress.problem {
+            throw ModelFileError.badMetadata(key: "charnn.training", reason: problem)
+        }
         let optimizer = Optimizer(kind: meta.options.optimizer, learningRate: meta.progress.learningRate,
                                   parameterCount: config.parameterCount)
         optimizer.stepCount = meta.progress.optimizerSteps
@@ -153,14 +164,20 @@ public struct Checkpoint {
             guard t.shape == [slot.count] else {
                 throw ModelFileError.shapeMismatch(tensor: t.name, expected: [slot.count], found: t.shape)
             }
+            guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: t.name) }
             t.values.withUnsafeBufferPointer { slot.base.update(from: $0.baseAddress!, count: slot.count) }
         }
         let batch = meta.options.batchSize
-        let state = RecurrentState(config: config, batch: max(1, batch))
-        let stateShape = [config.layers, max(1, batch), config.hidden]
-        for (name, buffer) in [("training.state.h", state.h), ("training.state.c", state.c)] where buffer.count > 0 {
+        let stateShape = [config.layers, batch, config.hidden]
+        let stateNames = config.cell.hasCellState ? ["training.state.h", "training.state.c"] : ["training.state.h"]
+        for name in stateNames {  // checked before the state is allocated from the file's batch size
             guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
             guard t.shape == stateShape else { throw ModelFileError.shapeMismatch(tensor: name, expected: stateShape, found: t.shape) }
+            guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: name) }
+        }
+        let state = RecurrentState(config: config, batch: batch)
+        for (name, buffer) in [("training.state.h", state.h), ("training.state.c", state.c)] where buffer.count > 0 {
+            guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
             t.values.withUnsafeBufferPointer { buffer.base.update(from: $0.baseAddress!, count: buffer.count) }
         }
         training = TrainingSnapshot(options: meta.options, progress: meta.progress, optimizer: optimizer, state: state)

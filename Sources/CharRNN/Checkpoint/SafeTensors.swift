@@ -198,6 +198,8 @@ public struct SafeTensors: Sendable {
 
         // File order is data order; zero-sized tensors sharing an offset keep their header order.
         entries.sort { ($0.begin, $0.end, $0.index) < ($1.begin, $1.end, $1.index) }
+        let dataStart = 8 + headerLength
+        let dataLength = raw.count - dataStart
         var cursor = 0
         var previous: String?
         for entry in entries {
@@ -206,13 +208,17 @@ public struct SafeTensors: Sendable {
                     tensor: entry.name, "bytes [\(entry.begin), \(entry.end)) overlap tensor \(quoted(previous ?? ""))")
             }
             if entry.begin > cursor {
+                // Tensors that run on contiguously past the end mean a cut file (reported below);
+                // one placed beyond the end after a gap means corrupt offsets.
+                if entry.end > dataLength {
+                    throw CheckpointError.badOffsets(
+                        tensor: entry.name, "bytes [\(entry.begin), \(entry.end)) lie past the end of the \(dataLength)-byte data")
+                }
                 throw CheckpointError.badOffsets(tensor: entry.name, "\(entry.begin - cursor)-byte gap before it")
             }
             cursor = entry.end
             previous = entry.name
         }
-        let dataStart = 8 + headerLength
-        let dataLength = raw.count - dataStart
         if cursor > dataLength {
             let (expected, overflow) = dataStart.addingReportingOverflow(cursor)
             throw CheckpointError.truncated(expected: overflow ? Int.max : expected, actual: raw.count)

@@ -1,4 +1,4 @@
-// Reading a whole file with errors a user can act on: missing, a directory, unreadable.
+// Reading a file, whole or a chunk at a time, with errors a user can act on: missing, a directory, unreadable.
 
 import Foundation
 #if canImport(Glibc)
@@ -19,8 +19,26 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// The size of the file at `path` if it is a regular file (nil for a pipe, a device, a directory, or
+/// a path that cannot be examined: reading it then reports why).
+public func regularFileSize(_ path: String) -> Int? {
+    var info = stat()
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+    return Int(info.st_size)
+}
+
 /// The bytes of the file at `path`.
 public func readFileBytes(_ path: String) throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    try forEachChunk(ofFileAt: path, reserve: { bytes.reserveCapacity($0) }) { bytes.append(contentsOf: $0) }
+    return bytes
+}
+
+/// Calls `body` with successive pieces of the file at `path` (at most `chunkSize` bytes each, in
+/// order; the buffer is reused, so `body` must copy what it keeps). `reserve` is told the size of a
+/// regular file first.
+public func forEachChunk(ofFileAt path: String, chunkSize: Int = 1 << 20, reserve: (Int) -> Void = { _ in },
+                         _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
         let e = errno
@@ -32,12 +50,10 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileError.unreadable(path: path, reason: String(cString: strerror(errno))) }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw FileError.notAFile(path: path) }
-    var bytes: [UInt8] = []
-    if (info.st_mode & S_IFMT) == S_IFREG { bytes.reserveCapacity(Int(info.st_size)) }
-    let chunk = 1 << 20
-    var buffer = [UInt8](repeating: 0, count: chunk)
+    if (info.st_mode & S_IFMT) == S_IFREG { reserve(Int(info.st_size)) }
+    var buffer = [UInt8](repeating: 0, count: max(1, chunkSize))
     while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 {
             if errno == EINTR { continue }
             let e = errno
@@ -45,7 +61,6 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
             throw FileError.unreadable(path: path, reason: String(cString: strerror(e)))
         }
         if n == 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
+        try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<n])) }
     }
-    return bytes
 }

@@ -6,39 +6,52 @@ public struct Corpus: Sendable {
 
     public var count: Int { tokens.count }
 
+    /// Calls its argument with each Unicode scalar of a text and its character index, in order.
+    typealias ScalarSource = ((UInt32, Int) throws -> Void) throws -> Void
+
     /// Decodes `bytes` and builds the vocabulary from the characters it contains.
     public init(bytes: [UInt8]) throws {
-        var seen = [Bool](repeating: false, count: 0x10000)
-        var rare = Set<UInt32>()
-        try bytes.withUnsafeBufferPointer { buf in
-            try forEachScalar(in: buf) { v, _ in
-                if v < 0x10000 { seen[Int(v)] = true } else { rare.insert(v) }
-            }
-        }
-        var scalars: [Unicode.Scalar] = []
-        for v in 0..<0x10000 where seen[v] { scalars.append(Unicode.Scalar(UInt32(v))!) }
-        for v in rare.sorted() { scalars.append(Unicode.Scalar(v)!) }
-        guard !scalars.isEmpty else { throw TextError.empty }
-        try self.init(bytes: bytes, vocabulary: Vocabulary(scalars: scalars), skipUnknown: false)
+        let scalars: ScalarSource = { body in try bytes.withUnsafeBufferPointer { try forEachScalar(in: $0, body) } }
+        try self.init(vocabulary: Corpus.vocabulary(of: scalars), capacity: bytes.count, skipUnknown: false, scalars: scalars)
     }
 
     /// Decodes `bytes` with a given vocabulary (a trained model's). A character outside it is an
     /// error, or, with `skipUnknown`, dropped and counted in `skipped`.
     public init(bytes: [UInt8], vocabulary: Vocabulary, skipUnknown: Bool = false) throws {
+        try self.init(vocabulary: vocabulary, capacity: bytes.count, skipUnknown: skipUnknown) { body in
+            try bytes.withUnsafeBufferPointer { try forEachScalar(in: $0, body) }
+        }
+    }
+
+    /// The sorted characters of a text: the vocabulary of a new model.
+    static func vocabulary(of scalars: ScalarSource) throws -> Vocabulary {
+        var seen = [Bool](repeating: false, count: 0x10000)
+        var rare = Set<UInt32>()
+        try scalars { v, _ in
+            if v < 0x10000 { seen[Int(v)] = true } else { rare.insert(v) }
+        }
+        var sorted: [Unicode.Scalar] = []
+        for v in 0..<0x10000 where seen[v] { sorted.append(Unicode.Scalar(UInt32(v))!) }
+        for v in rare.sorted() { sorted.append(Unicode.Scalar(v)!) }
+        guard !sorted.isEmpty else { throw TextError.empty }
+        return Vocabulary(scalars: sorted)
+    }
+
+    /// Encodes a text as ids in the narrowest integer type for `vocabulary`; `capacity` (its length in
+    /// bytes) bounds its length in characters.
+    init(vocabulary: Vocabulary, capacity: Int, skipUnknown: Bool, scalars: ScalarSource) throws {
         self.vocabulary = vocabulary
         var skipped = 0
         func encode<T: FixedWidthInteger>(_: T.Type) throws -> [T] {
             var out: [T] = []
-            out.reserveCapacity(bytes.count)
-            try bytes.withUnsafeBufferPointer { buf in
-                try forEachScalar(in: buf) { v, index in
-                    if let id = vocabulary.id(of: v) {
-                        out.append(T(truncatingIfNeeded: id))
-                    } else if skipUnknown {
-                        skipped += 1
-                    } else {
-                        throw TextError.unknownCharacter(Unicode.Scalar(v)!, offset: index)
-                    }
+            out.reserveCapacity(capacity)  // pages past the text's length in characters are never touched
+            try scalars { v, index in
+                if let id = vocabulary.id(of: v) {
+                    out.append(T(truncatingIfNeeded: id))
+                } else if skipUnknown {
+                    skipped += 1
+                } else {
+                    throw TextError.unknownCharacter(Unicode.Scalar(v)!, offset: index)
                 }
             }
             return out
@@ -56,12 +69,30 @@ public struct Corpus: Sendable {
     /// Characters dropped because they were outside the vocabulary (`skipUnknown`).
     public private(set) var skipped = 0
 
-    public static func load(path: String) throws -> Corpus {
-        try Corpus(bytes: readFileBytes(path))
+    /// Reads and decodes a text file a chunk at a time, twice (once for the vocabulary, once for the
+    /// ids), so that memory holds only the ids: one byte per character for up to 256 characters.
+    /// A pipe or device can be read only once: it is read whole instead.
+    public static func load(path: String, chunkSize: Int = 1 << 20) throws -> Corpus {
+        guard let size = regularFileSize(path) else { return try Corpus(bytes: readFileBytes(path)) }
+        let scalars = fileScalars(path, chunkSize)
+        return try Corpus(vocabulary: vocabulary(of: scalars), capacity: size, skipUnknown: false, scalars: scalars)
     }
 
-    public static func load(path: String, vocabulary: Vocabulary, skipUnknown: Bool = false) throws -> Corpus {
-        try Corpus(bytes: readFileBytes(path), vocabulary: vocabulary, skipUnknown: skipUnknown)
+    /// Reads and decodes a text file with a given vocabulary (see `init(bytes:vocabulary:skipUnknown:)`).
+    public static func load(path: String, vocabulary: Vocabulary, skipUnknown: Bool = false, chunkSize: Int = 1 << 20) throws -> Corpus {
+        guard let size = regularFileSize(path) else {
+            return try Corpus(bytes: readFileBytes(path), vocabulary: vocabulary, skipUnknown: skipUnknown)
+        }
+        return try Corpus(vocabulary: vocabulary, capacity: size, skipUnknown: skipUnknown, scalars: fileScalars(path, chunkSize))
+    }
+
+    /// The scalars of a file, read `chunkSize` bytes at a time.
+    static func fileScalars(_ path: String, _ chunkSize: Int) -> ScalarSource {
+        return { body in
+            var decoder = ChunkedUTF8Decoder()
+            try forEachChunk(ofFileAt: path, chunkSize: chunkSize) { try decoder.decode($0, isLast: false, body) }
+            try decoder.decode(UnsafeBufferPointer(start: nil, count: 0), isLast: true, body)
+        }
     }
 
     /// The last `fraction` of the text (rounded down, as `int(n * fraction)`) is validation,

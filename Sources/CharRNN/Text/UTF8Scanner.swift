@@ -55,3 +55,49 @@ func forEachScalar(in bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt32, Int) t
         i += length; index += 1
     }
 }
+
+/// Decodes a text that arrives in pieces (a file read a megabyte at a time), so that it is never
+/// held whole: a piece may end inside a character, whose first bytes wait for the next piece.
+/// Errors and character indices count from the start of the whole text, as `forEachScalar` does.
+struct ChunkedUTF8Decoder {
+    private var pending: [UInt8] = []     // the bytes not yet decoded, from a character boundary
+    private var byteOffset = 0            // of pending[0] in the whole text
+    private(set) var characterCount = 0   // characters decoded so far
+
+    /// Decodes `chunk` after what came before, except a character cut at its end; `isLast`
+    /// decodes everything (a character cut by the end of the text is then invalid).
+    mutating func decode(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, _ body: (UInt32, Int) throws -> Void) throws {
+        pending.append(contentsOf: chunk)
+        let end = isLast ? pending.count : Self.completePrefix(pending)
+        let first = characterCount, base = byteOffset
+        var decoded = 0
+        do {
+            try pending.withUnsafeBufferPointer { all in
+                try forEachScalar(in: UnsafeBufferPointer(rebasing: all[..<end])) { value, index in
+                    try body(value, first + index)
+                    decoded += 1
+                }
+            }
+        } catch TextError.invalidUTF8(let offset) {
+            throw TextError.invalidUTF8(offset: base + offset)
+        }
+        characterCount += decoded
+        byteOffset += end
+        pending.removeFirst(end)
+    }
+
+    /// The length of `bytes` without a last character whose lead byte is there but not all of its
+    /// continuation bytes. Anything malformed is left in, for the decoder to report.
+    static func completePrefix(_ bytes: [UInt8]) -> Int {
+        let n = bytes.count
+        for back in 1...max(1, min(3, n)) where back <= n {
+            let byte = bytes[n - back]
+            if byte < 0x80 { return n }                      // ASCII ends a character
+            if byte >= 0xC0 {                                // a lead byte: is its character complete?
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                return length > back ? n - back : n
+            }
+        }
+        return n
+    }
+}

@@ -3,15 +3,16 @@
 
 public struct Vocabulary: Sendable, Equatable {
     public let scalars: [Unicode.Scalar]
-    // Scalars below U+10000 map through a dense table (every corpus character, in practice);
-    // the rest through a dictionary.
+    // Scalars below U+10000 map through a dense table (every corpus character, in practice) that
+    // reaches only as far as the largest of them (128 entries for ASCII text); the rest through a dictionary.
     private let dense: [Int32]
     private let sparse: [UInt32: Int32]
 
     public init(scalars: [Unicode.Scalar]) {
         precondition(!scalars.isEmpty, "a vocabulary needs at least one character")
         self.scalars = scalars
-        var dense = [Int32](repeating: -1, count: 0x10000)
+        let denseCount = scalars.lazy.map(\.value).filter { $0 < 0x10000 }.max().map { Int($0) + 1 } ?? 0
+        var dense = [Int32](repeating: -1, count: denseCount)
         var sparse: [UInt32: Int32] = [:]
         for (i, s) in scalars.enumerated() {
             if s.value < 0x10000 { dense[Int(s.value)] = Int32(i) } else { sparse[s.value] = Int32(i) }
@@ -26,6 +27,7 @@ public struct Vocabulary: Sendable, Equatable {
 
     @inline(__always) public func id(of value: UInt32) -> Int32? {
         if value < 0x10000 {
+            guard Int(value) < dense.count else { return nil }
             let id = dense[Int(value)]
             return id >= 0 ? id : nil
         }

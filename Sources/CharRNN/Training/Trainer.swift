@@ -95,6 +95,10 @@ public final class Trainer {
             ? workspace : Workspace(config: model.config, steps: $0.steps, batch: $0.batch, training: false)
     }
     private let validationState: RecurrentState?
+    /// On a non-finite loss, gradient, parameter or validation loss: how many times to go back to the
+    /// state of the last checkpoint (or the start) with half the learning rate before giving up.
+    public var maxRollbacks = 0
+    public private(set) var rollbacksUsed = 0
     private var warnings: [String] = []
     private let resumedAt: Int?
 
@@ -180,6 +184,8 @@ public final class Trainer {
     public var batchesPerEpoch: Int { trainStreams.batchesPerEpoch }
     public var epoch: Double { Double(progress.iteration) / Double(batchesPerEpoch) }
 
+    fileprivate func restore(_ saved: TrainingProgress) { progress = saved }
+
     public var snapshot: TrainingSnapshot {
         progress.optimizerSteps = optimizer.stepCount
         return TrainingSnapshot(options: options, progress: progress, optimizer: optimizer, state: state)
@@ -210,6 +216,7 @@ public final class Trainer {
         let B = options.batchSize, T = options.seqLength
         let clock = ContinuousClock(), start = clock.now
         var rng = SplitMix64(seed: progress.rngState)
+        var lastGood = maxRollbacks > 0 ? GoodState(self) : nil
         var lossSum = 0.0, lossCount = 0, lastLoss: Double?, lastNorm = 0.0
         var windowStart = clock.now, windowIterations = 0, busySeconds = 0.0, busyIterations = 0
         let startIteration = progress.iteration
@@ -228,7 +235,9 @@ public final class Trainer {
             var fractions: [Double] = [], etas: [Double] = []
             var targets: [Int] = []
             if let n = stop.iterations { targets.append(n) }
-            if let e = stop.epochs { targets.append(Int((e * Double(batchesPerEpoch)).rounded(.up))) }
+            if let e = stop.epochs {  // --epochs 1e300 is a valid (endless) limit: clamp, never trap
+                targets.append(Int(exactly: (e * Double(batchesPerEpoch)).rounded(.up)) ?? Int.max)
+            }
             if let n = targets.min() {
                 let total = max(1, n - startIteration)
                 fractions.append(Double(progress.iteration - startIteration) / Double(total))
@@ -241,7 +250,15 @@ public final class Trainer {
             return (fractions.max().map { min(1, $0) }, etas.min())
         }
         func checkpoint() throws {
+            // Never write NaN or inf: a step can overflow the parameters (or the optimizer's moments)
+            // while its own loss and gradient were finite; the last good checkpoint is kept instead.
+            guard allFinite(model.parameters.values) && optimizer.slots.allSatisfy(allFinite) else {
+                throw TrainingError.nonFinite(iteration: progress.iteration, what: "the parameters")
+            }
             let valLoss = validationLoss()
+            if let valLoss, !valLoss.isFinite {
+                throw TrainingError.nonFinite(iteration: progress.iteration, what: "the validation loss")
+            }
             progress.lastValidationLoss = valLoss
             var isBest = false
             if let valLoss {
@@ -251,6 +268,7 @@ public final class Trainer {
             }
             progress.rngState = rng.state
             progress.trainingSeconds = secondsBefore + elapsed()
+            if maxRollbacks > 0 { lastGood = GoodState(self) }
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || valLoss == nil ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
@@ -261,57 +279,105 @@ public final class Trainer {
             }
         }
 
-        while !finished() {
-            if shouldStop() { interrupted = true; break }
-            let stepStart = clock.now
-            let k = progress.iteration % batchesPerEpoch
-            if k == 0 {
-                state.reset()  // each epoch starts every stream from a zero state
-                let e = progress.iteration / batchesPerEpoch
-                if e > 0 && options.lrDecay != 1 && e % max(1, options.lrDecayEvery) == 0 {
-                    progress.learningRate *= options.lrDecay
-                    optimizer.learningRate = progress.learningRate
-                }
-            }
-            trainStreams.fill(workspace, batch: k, from: tokens)
-            model.parameters.zeroGradients()
-            let loss = model.forward(workspace, steps: T, state: state, mode: .training, rng: &rng) / Double(B * T)
-            guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
-            model.backward(workspace, steps: T)
-            if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
-            lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
-            guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
-            optimizer.step(model.parameters)
-            progress.iteration += 1
-            progress.optimizerSteps = optimizer.stepCount
-            lossSum += loss; lossCount += 1; lastLoss = loss
-            windowIterations += 1
-            busySeconds += (clock.now - stepStart).seconds
-            busyIterations += 1
+        while true {  // once, unless a rollback sends training back to the last good state
+            do {
+                while !finished() {
+                    if shouldStop() { interrupted = true; break }
+                    let stepStart = clock.now
+                    let k = progress.iteration % batchesPerEpoch
+                    if k == 0 {
+                        state.reset()  // each epoch starts every stream from a zero state
+                        let e = progress.iteration / batchesPerEpoch
+                        if e > 0 && options.lrDecay != 1 && e % max(1, options.lrDecayEvery) == 0 {
+                            progress.learningRate *= options.lrDecay
+                            optimizer.learningRate = progress.learningRate
+                        }
+                    }
+                    trainStreams.fill(workspace, batch: k, from: tokens)
+                    model.parameters.zeroGradients()
+                    let loss = model.forward(workspace, steps: T, state: state, mode: .training, rng: &rng) / Double(B * T)
+                    guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
+                    model.backward(workspace, steps: T)
+                    if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
+                    lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
+                    guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
+                    optimizer.step(model.parameters)
+                    progress.iteration += 1
+                    progress.optimizerSteps = optimizer.stepCount
+                    lossSum += loss; lossCount += 1; lastLoss = loss
+                    windowIterations += 1
+                    busySeconds += (clock.now - stepStart).seconds
+                    busyIterations += 1
 
-            let last = finished()
-            // A report also precedes every validation, so each validation log line has fresh figures.
-            let validating = progress.iteration % max(1, options.evalEvery) == 0
-            if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
-                let window = (clock.now - windowStart).seconds
-                let (completion, eta) = completionAndETA()
-                report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
-                                        learningRate: progress.learningRate, gradientNorm: lastNorm,
-                                        charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
-                                        elapsedSeconds: elapsed(), etaSeconds: eta, completion: completion)))
-                lossSum = 0; lossCount = 0
-                windowStart = clock.now; windowIterations = 0
-            }
-            if validating && !last {
+                    let last = finished()
+                    // A report also precedes every validation, so each validation log line has fresh figures.
+                    let validating = progress.iteration % max(1, options.evalEvery) == 0
+                    if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
+                        let window = (clock.now - windowStart).seconds
+                        let (completion, eta) = completionAndETA()
+                        report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
+                                                learningRate: progress.learningRate, gradientNorm: lastNorm,
+                                                charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
+                                                elapsedSeconds: elapsed(), etaSeconds: eta, completion: completion)))
+                        lossSum = 0; lossCount = 0
+                        windowStart = clock.now; windowIterations = 0
+                    }
+                    if validating && !last {
+                        try checkpoint()
+                        windowStart = clock.now; windowIterations = 0
+                    }
+                }
                 try checkpoint()
-                windowStart = clock.now; windowIterations = 0
+                break
+            } catch TrainingError.nonFinite(let iteration, let what) where rollbacksUsed < maxRollbacks && lastGood != nil {
+                rollbacksUsed += 1
+                lastGood?.restore(into: self)
+                progress.learningRate *= 0.5
+                optimizer.learningRate = progress.learningRate
+                rng = SplitMix64(seed: progress.rngState)
+                report(.warning("\(what) became non-finite at iteration \(iteration); back to iteration \(progress.iteration) "
+                                + "with learning rate \(progress.learningRate) (rollback \(rollbacksUsed) of \(maxRollbacks))"))
             }
         }
-        try checkpoint()
         return TrainingSummary(iterations: progress.iteration, lastTrainLoss: lastLoss,
                                validationLoss: progress.lastValidationLoss,
                                bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted)
     }
+}
+
+/// A copy of everything a training step changes, taken at each checkpoint, to roll back to.
+private struct GoodState {
+    let parameters: [Float]
+    let slots: [[Float]]
+    let h: [Float], c: [Float]
+    let progress: TrainingProgress
+    let optimizerSteps: Int
+
+    init(_ t: Trainer) {
+        parameters = t.model.parameters.values.array
+        slots = t.optimizer.slots.map(\.array)
+        h = t.state.h.array
+        c = t.state.c.array
+        progress = t.progress
+        optimizerSteps = t.optimizer.stepCount
+    }
+
+    func restore(into t: Trainer) {
+        func copy(_ values: [Float], to buffer: FloatBuffer) {
+            values.withUnsafeBufferPointer { if let base = $0.baseAddress { buffer.base.update(from: base, count: buffer.count) } }
+        }
+        copy(parameters, to: t.model.parameters.values)
+        for (values, slot) in zip(slots, t.optimizer.slots) { copy(values, to: slot) }
+        copy(h, to: t.state.h)
+        copy(c, to: t.state.c)
+        t.optimizer.stepCount = optimizerSteps
+        t.restore(progress)
+    }
+}
+
+/// True when no element is NaN or ±inf.
+func allFinite(_ buffer: FloatBuffer) -> Bool {
+    UnsafeBufferPointer(start: buffer.base, count: buffer.count).allSatisfy(\.isFinite)
 }
 
 extension Duration {

@@ -65,3 +65,31 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
         case bestValidationLoss = "best_val_loss", lastValidationLoss = "val_loss", trainingSeconds = "training_seconds"
     }
 }
+
+// Checkpoints are untrusted input: values the command line could never give are refused on load
+// rather than reaching the trainer (a batch size of 0 or a NaN learning rate would trap or poison it).
+extension TrainingOptions {
+    /// What is out of range, or nil if a trainer can use these options.
+    public var problem: String? {
+        if !(1...100_000).contains(batchSize) { return "batch_size \(batchSize) is not in 1...100000" }
+        if !(1...100_000).contains(seqLength) { return "seq_length \(seqLength) is not in 1...100000" }
+        if !(learningRate.isFinite && learningRate > 0) { return "lr \(learningRate) is not a positive number" }
+        if !(lrDecay > 0 && lrDecay <= 1) { return "lr_decay \(lrDecay) is not in (0, 1]" }
+        if lrDecayEvery < 1 { return "lr_decay_every \(lrDecayEvery) is below 1" }
+        if !(gradClip >= 0) { return "grad_clip \(gradClip) is negative" }
+        if let clipNorm, !(clipNorm > 0) { return "clip_norm \(clipNorm) is not positive" }
+        if !(validationFraction >= 0 && validationFraction < 1) { return "val_frac \(validationFraction) is not in [0, 1)" }
+        if evalEvery < 1 || printEvery < 1 { return "eval_every and print_every must be at least 1" }
+        return nil
+    }
+}
+
+extension TrainingProgress {
+    /// What is out of range, or nil if training can continue from here.
+    public var problem: String? {
+        if iteration < 0 || optimizerSteps < 0 { return "iteration \(iteration) or optimizer_steps \(optimizerSteps) is negative" }
+        if !(learningRate.isFinite && learningRate > 0) { return "lr \(learningRate) is not a positive number" }
+        if !(trainingSeconds.isFinite && trainingSeconds >= 0) { return "training_seconds is not a duration" }
+        return nil
+    }
+}

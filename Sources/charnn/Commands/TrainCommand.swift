@@ -34,6 +34,8 @@ enum TrainCommand {
             OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
             OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE"),
+            OptionSpec(name: "--rollbacks", value: "N", help: "when the loss or gradients become NaN/inf, go back to the last "
+                       + "checkpoint's state with half the learning rate, up to N times, before stopping", defaultText: "0"),
         ],
         notes: [
             "Without --epochs, --iterations or --time, training runs for 50 epochs. Iteration and epoch limits",
@@ -53,7 +55,7 @@ enum TrainCommand {
         let optimizer: OptimizerKind? = try args.choice("--optimizer")
         let seqLength = try args.int("--seq-length", min: 1, max: 100_000)
         let batchSize = try args.int("--batch-size", min: 1, max: 100_000)
-        let lr = try args.double("--lr", above: 0)
+        let lr = try args.double("--lr", above: 0, max: 1000)
         let lrDecay = try args.double("--lr-decay", above: 0, max: 1)
         let lrDecayEvery = try args.int("--lr-decay-every", min: 1)
         let gradClip = try args.double("--grad-clip", min: 0)
@@ -66,6 +68,7 @@ enum TrainCommand {
         let printEvery = try args.int("--print-every", min: 1)
         let seed = try args.int("--seed", min: 0)
         let threads = try args.int("--threads", min: 1, max: 256)
+        let rollbacks = try args.int("--rollbacks", default: 0, min: 0, max: 1000)!
         Parallelism.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
 
         // The model: resumed, or new with the corpus's vocabulary (created once the memory it
@@ -129,6 +132,7 @@ enum TrainCommand {
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = bestPath(for: output)
+        trainer.maxRollbacks = rollbacks
         let stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)
 
@@ -184,9 +188,17 @@ enum TrainCommand {
         } else if !isDir.boolValue {
             throw RuntimeError("cannot write \(path): \(directory) is not a directory")
         }
-        if !FileManager.default.isWritableFile(atPath: directory) {
-            throw RuntimeError("cannot write \(path): directory \(directory) is not writable")
+        // Creating a file is the only sure test: permission bits do not bind root, and a read-only
+        // mount or a full quota shows only when something is written. The probe is named as the
+        // checkpoint writer names its temporaries, so the next write removes one left by a kill -9.
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let probe = (directory.hasSuffix("/") ? directory : directory + "/") + ".\(name).tmp-\(getpid())-probe"
+        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw RuntimeError("cannot write \(path): directory \(directory) is not writable (\(String(cString: strerror(errno))))")
         }
+        close(fd)
+        unlink(probe)
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw RuntimeError("cannot write \(path): it is a directory")
         }
