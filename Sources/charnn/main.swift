@@ -11,8 +11,10 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
     (InspectCellsCommand.spec, InspectCellsCommand.run),
 ]
 
+let topUsageLine = "usage: charnn <command> [arguments] [options]"
+
 let topUsage = """
-usage: charnn <command> [arguments] [options]
+\(topUsageLine)
 
 Character-level RNN / LSTM / GRU text models: train on any UTF-8 text, sample, evaluate.
 
@@ -29,6 +31,12 @@ Quick start:
   charnn sample checkpoints/shakespeare.ckpt --temperature 0.8
 """
 
+/// A wrong command line: one line on stderr with the message, the usage and where to read more.
+func usageError(_ message: String, usage: String, help: String) -> Int32 {
+    Console.error("\(message) (\(usage); see '\(help)')")
+    return ExitCode.usage
+}
+
 func run(_ words: [String]) -> Int32 {
     guard let first = words.first else {
         Console.writeStderr(topUsage + "\n")
@@ -44,9 +52,7 @@ func run(_ words: [String]) -> Int32 {
     case "help":
         guard words.count > 1 else { print(topUsage); return ExitCode.success }
         guard let c = commands.first(where: { $0.spec.name == words[1] }) else {
-            Console.error("unknown command '\(words[1])'")
-            Console.writeStderr(topUsage + "\n")
-            return ExitCode.usage
+            return usageError("unknown command '\(words[1])'", usage: topUsageLine, help: "charnn help")
         }
         print(c.spec.help)
         return ExitCode.success
@@ -54,9 +60,8 @@ func run(_ words: [String]) -> Int32 {
         break
     }
     guard let command = commands.first(where: { $0.spec.name == first }) else {
-        Console.error(first.hasPrefix("-") ? "unknown option '\(first)'" : "unknown command '\(first)'")
-        Console.writeStderr(topUsage + "\n")
-        return ExitCode.usage
+        return usageError(first.hasPrefix("-") ? "unknown option '\(first)'" : "unknown command '\(first)'",
+                          usage: topUsageLine, help: "charnn help")
     }
     do {
         let args = try ParsedArguments(Array(words.dropFirst()), spec: command.spec)
@@ -65,10 +70,8 @@ func run(_ words: [String]) -> Int32 {
         print(help.command.help)
         return ExitCode.success
     } catch let usage as UsageError {
-        Console.error(usage.message)
-        Console.writeStderr((usage.command?.usageLine ?? "usage: charnn <command> ...") + "\n"
-                            + "Run 'charnn help \(usage.command?.name ?? "")' for more.\n")
-        return ExitCode.usage
+        return usageError(usage.message, usage: usage.command?.usageLine ?? topUsageLine,
+                          help: "charnn help" + (usage.command.map { " " + $0.name } ?? ""))
     } catch let e as RuntimeError {
         Console.error(e.message)
     } catch let e as CustomStringConvertible {

@@ -56,8 +56,9 @@ class CLITestCase: XCTestCase {
 
     // MARK: - Error checks
 
-    /// A wrong command line: exit 64, nothing on stdout, stderr's first line `charnn: error: …` naming each of
-    /// `mentions`, then the usage line; and no file appears in the test directory.
+    /// A wrong command line: exit 64, nothing on stdout, exactly one stderr line `charnn: error: …` naming
+    /// each of `mentions` and then the usage (`(usage: …; see 'charnn help …')`); no file appears in
+    /// the test directory.
     func expectUsageError(_ arguments: [String], mentions: [String], usage: String,
                           file: StaticString = #filePath, line: UInt = #line) throws {
         let before = dir.listing()
@@ -66,15 +67,14 @@ class CLITestCase: XCTestCase {
         XCTAssertEqual(result.exitCode, 64, "exit code" + context, file: file, line: line)
         XCTAssertEqual(result.stdout, "", "stdout must be empty" + context, file: file, line: line)
         let lines = result.stderrLines
-        guard lines.count >= 2 else {
-            XCTFail("expected an error line and the usage on stderr" + context, file: file, line: line)
-            return
-        }
-        XCTAssertTrue(lines[0].hasPrefix("charnn: error: "), "first stderr line" + context, file: file, line: line)
+        XCTAssertEqual(lines.count, 1, "exactly one line on stderr" + context, file: file, line: line)
+        let first = lines.first ?? ""
+        XCTAssertTrue(first.hasPrefix("charnn: error: "), "the error line" + context, file: file, line: line)
         for m in mentions {
-            XCTAssertTrue(lines[0].contains(m), "the error line should mention '\(m)'" + context, file: file, line: line)
+            XCTAssertTrue(first.contains(m), "the error line should mention '\(m)'" + context, file: file, line: line)
         }
-        XCTAssertEqual(lines[1], usage, "second stderr line should be the usage line" + context, file: file, line: line)
+        XCTAssertTrue(first.contains(" (\(usage); see 'charnn help"), "the error line should end with the usage" + context,
+                      file: file, line: line)
         XCTAssertFalse(result.stderr.contains("Fatal error"), context, file: file, line: line)
         XCTAssertEqual(dir.listing(), before, "a usage error must not write anything" + context, file: file, line: line)
     }

@@ -1,4 +1,4 @@
-// Wrong command lines: exit 64, one `charnn: error:` line naming the problem, the usage line, nothing written.
+// Wrong command lines: exit 64, one `charnn: error:` line naming the problem and ending with the usage, nothing written.
 
 import Foundation
 import TestSupport
