@@ -8,6 +8,12 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
     (TrainCommand.spec, TrainCommand.run),
     (SampleCommand.spec, SampleCommand.run),
     (EvalCommand.spec, EvalCommand.run),
+    (BenchCommand.spec, BenchCommand.run),
+]
+
+/// Commands this binary runs for itself and does not list: `bench` starts one worker per model.
+let hiddenCommands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
+    (BenchCommand.workerSpec, BenchCommand.runWorker),
 ]
 
 let topUsage = """
@@ -52,7 +58,7 @@ func run(_ words: [String]) -> Int32 {
     default:
         break
     }
-    guard let command = commands.first(where: { $0.spec.name == first }) else {
+    guard let command = (commands + hiddenCommands).first(where: { $0.spec.name == first }) else {
         Console.error(first.hasPrefix("-") ? "unknown option '\(first)'" : "unknown command '\(first)'")
         Console.writeStderr(topUsage + "\n")
         return ExitCode.usage

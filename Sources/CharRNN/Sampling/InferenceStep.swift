@@ -1,0 +1,152 @@
+// Sampling's forward pass: one character of one stream at a time, with no allocation and no
+// work per step that does not depend on the step. It computes exactly what `Model.forward`
+// computes for T = 1, B = 1 on the main branch, in the same order of Float operations, so a seed
+// gives the same text as before; only the memory traffic and call overhead are gone.
+
+/// The recurrent state and scratch of a batch-of-one model, advanced one character per `run`.
+/// Reads the model's weights in place except layer 0's input weights, which it copies once
+/// (transposed, with their bias added): make a new one after the weights change.
+final class InferenceStep {
+    let config: ModelConfig
+    private let model: Model
+    private let embedding: FloatBuffer   // (V, G·H): row v = layer 0's W_ih column v + b_ih
+    private let h: FloatBuffer           // (L, H)
+    private let c: FloatBuffer           // (L, H): LSTM cell state; empty for other cells
+    private let inputSide: FloatBuffer   // (G·H): x·W_ihᵀ + b_ih of the current layer (layers above 0)
+    private let recurrent: FloatBuffer   // (G·H): h·W_hhᵀ of the current layer
+    /// The logits of the last `run`: (V).
+    let logits: FloatBuffer
+
+    init(model: Model) {
+        let config = model.config
+        let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
+        self.config = config
+        self.model = model
+        embedding = FloatBuffer(count: V * GH)
+        h = FloatBuffer(count: config.layers * H)
+        c = FloatBuffer(count: config.cell.hasCellState ? config.layers * H : 0)
+        inputSide = FloatBuffer(count: GH)
+        recurrent = FloatBuffer(count: GH)
+        logits = FloatBuffer(count: V)
+        // The one-hot product of layer 0 is a column of W_ih; laid out as rows, a step reads
+        // G·H contiguous floats instead of G·H floats V apart. W + b here is the same single
+        // rounding the general forward does when it adds b_ih to the gathered column.
+        let w0 = weights(layer: 0), table = embedding.base
+        for g in 0..<GH {
+            let column = w0.weightIH + g * V
+            for v in 0..<V { table[v * GH + g] = column[v] + w0.biasIH[g] }
+        }
+    }
+
+    private func weights(layer l: Int) -> LayerParameters {
+        let p = model.parameters
+        func at(_ i: Int) -> UnsafeMutablePointer<Float> { p.values(of: p.views[4 * l + i]) }
+        return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
+    }
+
+    /// Every layer back to a zero state.
+    func reset() {
+        h.zero()
+        c.zero()
+    }
+
+    /// Feeds character `id`: advances every layer's state and leaves the next character's
+    /// logits in `logits`.
+    func run(_ id: Int32) {
+        let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
+        let rec = recurrent.base
+        for l in 0..<config.layers {
+            let w = weights(layer: l)
+            let state = h.pointer(at: l * H)  // (H): h_t in, h_{t+1} out
+            let xp: UnsafeMutablePointer<Float>
+            if l == 0 {
+                xp = embedding.pointer(at: Int(id) * GH)
+            } else {
+                xp = inputSide.base
+                rowDots(w.weightIH, rows: GH, length: H, x: h.pointer(at: (l - 1) * H), bias: w.biasIH, into: xp)
+            }
+            rowDots(w.weightHH, rows: GH, length: H, x: state, bias: nil, into: rec)
+            let b = w.biasHH
+            // The same expressions, in the same order, as the cells' forward passes.
+            switch config.cell {
+            case .lstm:
+                let cell = c.pointer(at: l * H)
+                for j in 0..<H {
+                    let i = sigmoid(xp[j] + rec[j] + b[j])
+                    let f = sigmoid(xp[H + j] + rec[H + j] + b[H + j])
+                    let g = tanhf_(xp[2 * H + j] + rec[2 * H + j] + b[2 * H + j])
+                    let o = sigmoid(xp[3 * H + j] + rec[3 * H + j] + b[3 * H + j])
+                    let cj = f * cell[j] + i * g
+                    cell[j] = cj
+                    state[j] = o * tanhf_(cj)
+                }
+            case .gru:
+                for j in 0..<H {
+                    let r = sigmoid(xp[j] + rec[j] + b[j])
+                    let z = sigmoid(xp[H + j] + rec[H + j] + b[H + j])
+                    let hn = rec[2 * H + j] + b[2 * H + j]
+                    let n = tanhf_(xp[2 * H + j] + r * hn)
+                    state[j] = (1 - z) * n + z * state[j]
+                }
+            case .rnn:
+                for j in 0..<H { state[j] = tanhf_(xp[j] + rec[j] + b[j]) }
+            }
+        }
+        let decoder = model.parameters.views[4 * config.layers], decoderBias = model.parameters.views[4 * config.layers + 1]
+        rowDots(model.parameters.values(of: decoder), rows: V, length: H, x: h.pointer(at: (config.layers - 1) * H),
+                bias: model.parameters.values(of: decoderBias), into: logits.base)
+    }
+}
+
+/// out[r] = dot(x, w[r, :]) (+ bias[r]) for the rows of a row-major (rows, length) matrix.
+/// Each row's sum is formed exactly as `dot` forms it (two 16-lane accumulators over 32-float
+/// chunks, their lane sum, then the tail in order), so results are bit-identical to it; four rows
+/// share each load of x and their independent chains keep the FMA units busy.
+private func rowDots(_ w: UnsafePointer<Float>, rows: Int, length n: Int, x: UnsafePointer<Float>,
+                     bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+    let chunks = n / 32 * 32
+    @inline(__always) func tail(_ s: Float, _ row: UnsafePointer<Float>) -> Float {
+        var s = s
+        var i = chunks
+        while i < n { s += x[i] * row[i]; i += 1 }
+        return s
+    }
+    @inline(__always) func finish(_ r: Int, _ s: Float) {
+        out[r] = bias.map { s + $0[r] } ?? s
+    }
+    var r = 0
+    while r + 4 <= rows {
+        let w0 = w + r * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+        var a0 = F16(), b0 = F16(), a1 = F16(), b1 = F16(), a2 = F16(), b2 = F16(), a3 = F16(), b3 = F16()
+        var i = 0
+        while i < chunks {
+            let xl = loadF16(x + i), xh = loadF16(x + i + 16)
+            a0 = a0.addingProduct(xl, loadF16(w0 + i)); b0 = b0.addingProduct(xh, loadF16(w0 + i + 16))
+            a1 = a1.addingProduct(xl, loadF16(w1 + i)); b1 = b1.addingProduct(xh, loadF16(w1 + i + 16))
+            a2 = a2.addingProduct(xl, loadF16(w2 + i)); b2 = b2.addingProduct(xh, loadF16(w2 + i + 16))
+            a3 = a3.addingProduct(xl, loadF16(w3 + i)); b3 = b3.addingProduct(xh, loadF16(w3 + i + 16))
+            i += 32
+        }
+        finish(r, tail((a0 + b0).sum(), w0))
+        finish(r + 1, tail((a1 + b1).sum(), w1))
+        finish(r + 2, tail((a2 + b2).sum(), w2))
+        finish(r + 3, tail((a3 + b3).sum(), w3))
+        r += 4
+    }
+    while r < rows {
+        let row = w + r * n
+        var a = F16(), b = F16()
+        var i = 0
+        while i < chunks {
+            a = a.addingProduct(loadF16(x + i), loadF16(row + i))
+            b = b.addingProduct(loadF16(x + i + 16), loadF16(row + i + 16))
+            i += 32
+        }
+        finish(r, tail((a + b).sum(), row))
+        r += 1
+    }
+}
+
+@inline(__always) private func loadF16(_ p: UnsafePointer<Float>) -> F16 {
+    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
+}
