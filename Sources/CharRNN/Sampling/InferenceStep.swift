@@ -3,6 +3,8 @@
 // computes for T = 1, B = 1 on the main branch, in the same order of Float operations, so a seed
 // gives the same text as before; only the memory traffic and call overhead are gone.
 
+import Dispatch
+
 /// The recurrent state and scratch of a batch-of-one model, advanced one character per `run`.
 /// Reads the model's weights in place except layer 0's input weights, which it copies once
 /// (transposed, with their bias added): make a new one after the weights change.
@@ -44,6 +46,30 @@ final class InferenceStep {
         return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
     }
 
+    /// inputSide (G·H) = input·W_ihᵀ + b_ih (when there is an input to multiply) and
+    /// recurrent (G·H) = state·W_hhᵀ. Large layers split their rows across threads in one
+    /// parallel region; each row's sum is formed the same way whichever thread forms it.
+    private func projections(_ w: LayerParameters, input: UnsafePointer<Float>?, state: UnsafePointer<Float>,
+                             inputSide: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>) {
+        let H = config.hidden, GH = config.cell.gateCount * H
+        let rows = { (lo: Int, hi: Int) in
+            if let input {
+                rowDots(w.weightIH + lo * H, rows: hi - lo, length: H, x: input, bias: w.biasIH + lo, into: inputSide + lo)
+            }
+            rowDots(w.weightHH + lo * H, rows: hi - lo, length: H, x: state, bias: nil, into: recurrent + lo)
+        }
+        let multiplyAdds = GH * H * (input == nil ? 1 : 2)
+        let parts = min(Parallelism.threads, GH / 64)
+        guard parts > 1, multiplyAdds >= InferenceStep.minimumParallelMultiplyAdds else { return rows(0, GH) }
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            rows(GH * p / parts / 4 * 4, p == parts - 1 ? GH : GH * (p + 1) / parts / 4 * 4)
+        }
+    }
+
+    /// Layers with fewer multiply-adds per step run on one thread: waking another costs more
+    /// than it saves on them.
+    nonisolated(unsafe) static var minimumParallelMultiplyAdds = 1 << 19
+
     /// Every layer back to a zero state.
     func reset() {
         h.zero()
@@ -58,14 +84,8 @@ final class InferenceStep {
         for l in 0..<config.layers {
             let w = weights(layer: l)
             let state = h.pointer(at: l * H)  // (H): h_t in, h_{t+1} out
-            let xp: UnsafeMutablePointer<Float>
-            if l == 0 {
-                xp = embedding.pointer(at: Int(id) * GH)
-            } else {
-                xp = inputSide.base
-                rowDots(w.weightIH, rows: GH, length: H, x: h.pointer(at: (l - 1) * H), bias: w.biasIH, into: xp)
-            }
-            rowDots(w.weightHH, rows: GH, length: H, x: state, bias: nil, into: rec)
+            let xp = l == 0 ? embedding.pointer(at: Int(id) * GH) : inputSide.base
+            projections(w, input: l == 0 ? nil : h.pointer(at: (l - 1) * H), state: state, inputSide: xp, recurrent: rec)
             let b = w.biasHH
             // The same expressions, in the same order, as the cells' forward passes.
             switch config.cell {
@@ -127,10 +147,10 @@ private func rowDots(_ w: UnsafePointer<Float>, rows: Int, length n: Int, x: Uns
             a3 = a3.addingProduct(xl, loadF16(w3 + i)); b3 = b3.addingProduct(xh, loadF16(w3 + i + 16))
             i += 32
         }
-        finish(r, tail((a0 + b0).sum(), w0))
-        finish(r + 1, tail((a1 + b1).sum(), w1))
-        finish(r + 2, tail((a2 + b2).sum(), w2))
-        finish(r + 3, tail((a3 + b3).sum(), w3))
+        finish(r, tail(laneSum(a0 + b0), w0))
+        finish(r + 1, tail(laneSum(a1 + b1), w1))
+        finish(r + 2, tail(laneSum(a2 + b2), w2))
+        finish(r + 3, tail(laneSum(a3 + b3), w3))
         r += 4
     }
     while r < rows {
@@ -142,9 +162,18 @@ private func rowDots(_ w: UnsafePointer<Float>, rows: Int, length n: Int, x: Uns
             b = b.addingProduct(loadF16(x + i + 16), loadF16(row + i + 16))
             i += 32
         }
-        finish(r, tail((a + b).sum(), row))
+        finish(r, tail(laneSum(a + b), row))
         r += 1
     }
+}
+
+/// The standard library's `SIMD.sum()` for floating point, spelled out so that it is inlined
+/// (the library's copy is an out-of-line call per row): lanes added in order onto -0, so the
+/// result is the same bit for bit, and four rows' chains can overlap.
+@inline(__always) private func laneSum(_ v: F16) -> Float {
+    var s: Float = -0.0
+    for i in 0..<16 { s += v[i] }
+    return s
 }
 
 @inline(__always) private func loadF16(_ p: UnsafePointer<Float>) -> F16 {

@@ -15,6 +15,7 @@ enum BenchCommand {
         OptionSpec(name: "--iterations", value: "N", help: "iterations timed one by one (the median is reported)", defaultText: "20"),
         OptionSpec(name: "--sample-length", value: "N", help: "characters per sampling run (median of 3 runs)", defaultText: "2000"),
         OptionSpec(name: "--threads", value: "N", help: "threads for training's matrix products", defaultText: "all cores"),
+        OptionSpec(name: "--sample-threads", value: "N", help: "threads while sampling", defaultText: "1, as charnn sample"),
         OptionSpec(name: "--seed", value: "N", help: "seed for the model, the data and the generated text", defaultText: "123"),
     ]
 
@@ -123,6 +124,7 @@ enum BenchCommand {
         setup.warmupIterations = try args.int("--warmup", default: setup.warmupIterations, min: 0, max: 1_000_000)!
         setup.iterations = try args.int("--iterations", default: setup.iterations, min: 1, max: 1_000_000)!
         setup.sampleLength = try args.int("--sample-length", default: setup.sampleLength, min: 1, max: 100_000_000)!
+        setup.sampleThreads = try args.int("--sample-threads", default: setup.sampleThreads, min: 1, max: 256)!
         setup.seed = UInt64(try args.int("--seed", default: Int(setup.seed), min: 0)!)
         return setup
     }
@@ -206,7 +208,8 @@ enum BenchCommand {
               + "\(threads) thread\(threads == 1 ? "" : "s")\(cpuName.map { ", \($0)" } ?? "")")
         print("\(setup.layers) layers, batch \(setup.batch), seq \(setup.seqLength), Adam, clip 5: "
               + "median of \(setup.iterations) timed iterations after \(setup.warmupIterations) warm-up; "
-              + "sampling: median of \(setup.sampleRuns) runs of \(setup.sampleLength) characters, one at a time")
+              + "sampling: median of \(setup.sampleRuns) runs of \(setup.sampleLength) characters, one at a time, "
+              + "\(setup.sampleThreads) thread\(setup.sampleThreads == 1 ? "" : "s")")
         let header = ["model", "hidden", "train chars/s", "ms/iter", "GFLOP/s", "PyTorch-eq GFLOP/s", "sample chars/s", "peak RSS"]
         var rows = [header]
         func gflops(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : x >= 10 ? "%.1f" : "%.2f", x) }
