@@ -40,7 +40,7 @@ def charnn_run(a, model, hidden):
 
 def torch_run(a, model, hidden):
     base = [a.torch_python, a.torch_script]
-    common = ["--model", model, "--hidden", str(hidden), "--threads", str(a.threads)]
+    common = ["--model", model, "--hidden", str(hidden), "--threads", str(a.torch_threads or a.threads)]
     # The script skips its first 5 iterations when taking the median.
     t = run_json(base + ["train", "--corpus", a.corpus, "--iters", str(5 + a.iterations)] + common)
     length = a.torch_sample_length if hidden < 512 else max(200, a.torch_sample_length // 4)
@@ -81,6 +81,7 @@ def main():
     p.add_argument("--sample-length", type=int, default=5000, help="charnn characters per sampling run")
     p.add_argument("--torch-sample-length", type=int, default=2000, help="PyTorch sampling length (a quarter at H ≥ 512)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--torch-threads", type=int, help="PyTorch's threads, if not --threads (its OpenMP pool degrades badly on a busy machine)")
     p.add_argument("--json", help="also write every run's figures to this file")
     a = p.parse_args()
     a.charnn = os.path.abspath(a.charnn)
@@ -104,14 +105,15 @@ def main():
                     elif have_torch:
                         theirs.append(torch_run(a, model, hidden))
                 print(f"# {model} {hidden} round {k + 1}: charnn {ours[-1]['train']:,.0f} / PyTorch "
-                      f"{theirs[-1]['train'] if theirs else float('nan'):,.0f} train chars/s", file=sys.stderr)
+                      f"{theirs[-1]['train'] if theirs else float('nan'):,.0f} train chars/s", file=sys.stderr, flush=True)
             raw.append({"model": model, "hidden": hidden, "charnn": ours, "pytorch": theirs})
             rows.append((model, hidden, {k: med(ours, k) for k in ["train", "gflops", "gflops_pt", "sample", "rss_mib"]},
                          {k: med(theirs, k) for k in ["train", "sample", "rss_mib"]}))
 
     corpus = raw[0]["charnn"][0]["corpus"] if raw and raw[0]["charnn"] else "?"
     version = next((r["pytorch"][0]["version"] for r in raw if r["pytorch"]), None)
-    print(f"Date {time.strftime('%Y-%m-%d', time.gmtime())}; corpus {corpus}; {a.threads} threads each side; "
+    print(f"Date {time.strftime('%Y-%m-%d', time.gmtime())}; corpus {corpus}; {a.threads} threads for charnn, "
+          f"{a.torch_threads or a.threads} for PyTorch; "
           f"median of {a.rounds} alternating round(s), each the median of {a.iterations} timed iterations"
           + (f"; PyTorch {version}" if version else "") + ".\n")
     print("| model | H | train chars/s charnn | PyTorch | ratio | charnn GFLOP/s (PyTorch-eq.) "
