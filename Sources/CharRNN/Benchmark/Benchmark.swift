@@ -25,7 +25,7 @@ public struct BenchmarkSetup: Sendable, Codable, Equatable {
     /// Characters drawn per sampling run; the median of `sampleRuns` runs is reported.
     public var sampleLength = 2000
     public var sampleRuns = 3
-    /// Threads while sampling: 1, as `charnn sample` defaults to.
+    /// Threads while sampling (`charnn sample` uses all cores by default; only large layers split).
     public var sampleThreads = 1
     public var seed: UInt64 = 123
 

@@ -15,7 +15,7 @@ enum BenchCommand {
         OptionSpec(name: "--iterations", value: "N", help: "iterations timed one by one (the median is reported)", defaultText: "20"),
         OptionSpec(name: "--sample-length", value: "N", help: "characters per sampling run (median of 3 runs)", defaultText: "2000"),
         OptionSpec(name: "--threads", value: "N", help: "threads for training's matrix products", defaultText: "all cores"),
-        OptionSpec(name: "--sample-threads", value: "N", help: "threads while sampling", defaultText: "1, as charnn sample"),
+        OptionSpec(name: "--sample-threads", value: "N", help: "threads while sampling", defaultText: "all cores, as charnn sample"),
         OptionSpec(name: "--seed", value: "N", help: "seed for the model, the data and the generated text", defaultText: "123"),
     ]
 
@@ -124,7 +124,7 @@ enum BenchCommand {
         setup.warmupIterations = try args.int("--warmup", default: setup.warmupIterations, min: 0, max: 1_000_000)!
         setup.iterations = try args.int("--iterations", default: setup.iterations, min: 1, max: 1_000_000)!
         setup.sampleLength = try args.int("--sample-length", default: setup.sampleLength, min: 1, max: 100_000_000)!
-        setup.sampleThreads = try args.int("--sample-threads", default: setup.sampleThreads, min: 1, max: 256)!
+        setup.sampleThreads = try args.int("--sample-threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
         setup.seed = UInt64(try args.int("--seed", default: Int(setup.seed), min: 0)!)
         return setup
     }
