@@ -4,13 +4,13 @@
 import XCTest
 @testable import CharRNN
 
-final class StepRunnerTests: XCTestCase {
+final class InferenceStepTests: XCTestCase {
     static let alphabet = Array("abcdefghijklmnopqrstuvwxyz .,;'\n".unicodeScalars)
 
     /// A random 2-layer model whose weights are scaled up so its states and draws move a lot,
     /// which makes any difference in the arithmetic show in the text.
     func makeModel(_ cell: CellKind, hidden: Int) -> (Model, Vocabulary) {
-        let vocabulary = Vocabulary(scalars: StepRunnerTests.alphabet)
+        let vocabulary = Vocabulary(scalars: InferenceStepTests.alphabet)
         let model = Model(config: ModelConfig(cell: cell, layers: 2, hidden: hidden, vocabularySize: vocabulary.count), seed: 17)
         let p = model.parameters.values
         for i in 0..<p.count { p[i] *= 4 }
@@ -46,7 +46,7 @@ final class StepRunnerTests: XCTestCase {
         for cell in CellKind.allCases {
             for hidden in [40, 70] {
                 let (model, vocabulary) = makeModel(cell, hidden: hidden)
-                XCTAssertEqual(try sample(model, vocabulary, seed: 5), StepRunnerTests.golden["\(cell) \(hidden)"], "\(cell) \(hidden)")
+                XCTAssertEqual(try sample(model, vocabulary, seed: 5), InferenceStepTests.golden["\(cell) \(hidden)"], "\(cell) \(hidden)")
             }
         }
     }
