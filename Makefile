@@ -10,7 +10,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build train sample corpora test fuzz memcheck clean help
+.PHONY: all build train sample corpora test bench bench-compare fuzz memcheck clean help
 
 all: build
 
@@ -21,6 +21,8 @@ help:
 	@echo "make test     unit, gradient-check and end-to-end tests"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
+	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512"
+	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
 
 build:
 	$(SWIFT) build -c release --product charnn
@@ -62,6 +64,16 @@ test:
 	$(SWIFT) test --skip-build --disable-swift-testing
 	$(SWIFT) build -c release --product charnn
 	CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests
+
+# Speed and memory. BENCH_FLAGS passes options through, e.g. BENCH_FLAGS="--json --models lstm".
+BENCH_FLAGS ?=
+bench: build
+	$(BIN) bench $(BENCH_FLAGS)
+
+# charnn and PyTorch alternately per configuration; prints the README's Markdown table.
+COMPARE_FLAGS ?=
+bench-compare: build
+	$(PYTHON) Tests/Bench/compare.py $(COMPARE_FLAGS)
 
 # Fuzzing (not part of make test): each target is compiled with the library's sources by swiftc with
 # libFuzzer and AddressSanitizer, then run for FUZZ_TIME seconds from the committed seeds. The growing

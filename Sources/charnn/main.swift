@@ -9,6 +9,12 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
     (SampleCommand.spec, SampleCommand.run),
     (EvalCommand.spec, EvalCommand.run),
     (InspectCellsCommand.spec, InspectCellsCommand.run),
+    (BenchCommand.spec, BenchCommand.run),
+]
+
+/// Commands this binary runs for itself and does not list: `bench` starts one worker per model.
+let hiddenCommands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
+    (BenchCommand.workerSpec, BenchCommand.runWorker),
 ]
 
 let topUsageLine = "usage: charnn <command> [arguments] [options]"
@@ -59,7 +65,7 @@ func run(_ words: [String]) -> Int32 {
     default:
         break
     }
-    guard let command = commands.first(where: { $0.spec.name == first }) else {
+    guard let command = (commands + hiddenCommands).first(where: { $0.spec.name == first }) else {
         return usageError(first.hasPrefix("-") ? "unknown option '\(first)'" : "unknown command '\(first)'",
                           usage: topUsageLine, help: "charnn help")
     }

@@ -16,6 +16,9 @@ final class HelpAndVersionTests: CLITestCase {
         ("sample", "usage: charnn sample CHECKPOINT [options]",
          ["--length", "--temperature", "--prime", "--top-k", "--argmax", "--seed", "--threads", "--help"]),
         ("eval", "usage: charnn eval CHECKPOINT TEXTFILE [options]", ["--json", "--threads", "--help"]),
+        ("bench", "usage: charnn bench [options]",
+         ["--json", "--corpus", "--models", "--hidden", "--layers", "--batch-size", "--seq-length", "--warmup", "--iterations",
+          "--sample-length", "--threads", "--sample-threads", "--seed", "--help"]),
     ]
 
     /// The option names a help text documents: the first `--word` of each indented option line
@@ -37,9 +40,10 @@ final class HelpAndVersionTests: CLITestCase {
             XCTAssertEqual(r.exitCode, 0, "\(r)")
             XCTAssertEqual(r.stderr, "", "\(r)")
             XCTAssertEqual(r.stdoutLines.first, Self.topUsage, "\(r)")
-            for command in ["train", "sample", "eval", "help"] {
+            for command in ["train", "sample", "eval", "bench", "help"] {
                 XCTAssertTrue(r.stdoutLines.contains { $0.hasPrefix("  \(command) ") }, "lists \(command): \(r)")
             }
+            XCTAssertFalse(r.stdout.contains("bench-worker"), "the internal worker command is not listed: \(r)")
             XCTAssertTrue(r.stdout.contains("--version"), "\(r)")
         }
     }

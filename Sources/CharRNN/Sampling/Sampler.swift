@@ -25,8 +25,6 @@ public struct SamplingOptions: Sendable, Equatable {
 public final class Sampler {
     public let model: Model
     public let vocabulary: Vocabulary
-    private let workspace: Workspace
-    private let state: RecurrentState
     private var probabilities: [Double]
     private var order: [Int32]
 
@@ -34,8 +32,6 @@ public final class Sampler {
         precondition(model.config.vocabularySize == vocabulary.count, "vocabulary does not match the model")
         self.model = model
         self.vocabulary = vocabulary
-        workspace = Workspace(config: model.config, steps: 1, batch: 1, training: false)
-        state = RecurrentState(config: model.config, batch: 1)
         probabilities = [Double](repeating: 0, count: vocabulary.count)
         order = (0..<Int32(vocabulary.count)).map { $0 }
     }
@@ -43,31 +39,32 @@ public final class Sampler {
     /// Generates `options.length` characters, calling `emit` with each as soon as it is drawn.
     /// Throws if the priming text has characters outside the vocabulary.
     public func generate(_ options: SamplingOptions, emit: (Unicode.Scalar) -> Void) throws {
+        // Made per call, from the weights as they are now, so a sampler never reads stale ones.
+        let stepper = InferenceStep(model: model)
+        try generate(options, step: { stepper.run($0); return UnsafePointer(stepper.logits.base) }, emit: emit)
+    }
+
+    /// The sampling loop over any way of stepping the model: `step(id)` feeds one character and
+    /// returns the next character's logits (V). Tests pass the general forward pass here.
+    func generate(_ options: SamplingOptions, step: (Int32) -> UnsafePointer<Float>,
+                  emit: (Unicode.Scalar) -> Void) throws {
         let primeIDs = try vocabulary.encode(options.prime)
-        state.reset()
         var rng = SplitMix64(seed: options.seed)
         // Without a prime the model starts as after a line break (or its first character).
         var next: Int32 = primeIDs.first ?? vocabulary.id(of: "\n") ?? 0
         for id in primeIDs.dropFirst() {
-            step(next, &rng)
+            _ = step(next)
             next = id
         }
         for _ in 0..<options.length {
-            step(next, &rng)
-            next = draw(options, &rng)
+            next = draw(step(next), options, &rng)
             emit(vocabulary[next])
         }
     }
 
-    private func step(_ id: Int32, _ rng: inout SplitMix64) {
-        workspace.inputs[0] = id
-        model.forward(workspace, steps: 1, state: state, mode: .inference, rng: &rng)
-    }
-
-    /// Picks the next id from the last logits.
-    private func draw(_ options: SamplingOptions, _ rng: inout SplitMix64) -> Int32 {
-        let logits = workspace.logits(step: 0, stream: 0)
-        let V = logits.count
+    /// Picks the next id from the logits (V).
+    private func draw(_ logits: UnsafePointer<Float>, _ options: SamplingOptions, _ rng: inout SplitMix64) -> Int32 {
+        let V = vocabulary.count
         if options.argmax {
             var best = 0
             for j in 1..<V where logits[j] > logits[best] { best = j }

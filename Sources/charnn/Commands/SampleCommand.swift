@@ -15,7 +15,7 @@ enum SampleCommand {
             OptionSpec(name: "--top-k", value: "K", help: "draw only among the K most likely characters"),
             OptionSpec(name: "--argmax", value: nil, help: "always take the most likely character"),
             OptionSpec(name: "--seed", value: "N", help: "random seed; the same seed gives the same text", defaultText: "123"),
-            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
+            OptionSpec(name: "--threads", value: "N", help: "threads for large layers' products (H ≥ 512 or so)", defaultText: "all cores"),
         ])
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -29,7 +29,9 @@ enum SampleCommand {
         options.argmax = args.flag("--argmax")
         options.seed = UInt64(try args.int("--seed", default: 123, min: 0)!)
         options.prime = args.string("--prime") ?? ""
-        Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
+        // Only layers of at least InferenceStep.minimumParallelMultiplyAdds split across threads;
+        // smaller models run on one whatever this says.
+        Parallelism.threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
 
         let checkpoint = try loadCheckpoint(args.positionals[0])
         let sampler = Sampler(model: checkpoint.model, vocabulary: checkpoint.vocabulary)

@@ -1,0 +1,185 @@
+// `charnn bench`'s measurements for one configuration: training throughput over warm iterations
+// of the real Trainer, the floating-point work that throughput stands for, step-by-step sampling
+// speed through the real Sampler, and the process's peak memory. The CLI runs each configuration
+// in its own process so that the peak memory belongs to that configuration alone.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One configuration to measure; the defaults are those of the PyTorch reference script
+/// (2 layers, batch 50, seq 50, Adam at 2e-3, element-wise clip 5, no dropout).
+public struct BenchmarkSetup: Sendable, Codable, Equatable {
+    public var cell: CellKind = .lstm
+    public var layers = 2
+    public var hidden = 128
+    public var batch = 50              // B
+    public var seqLength = 50          // T
+    /// Iterations run first and not timed (allocation, page faults, caches).
+    public var warmupIterations = 3
+    /// Iterations timed one by one; the median is reported.
+    public var iterations = 20
+    /// Characters drawn per sampling run; the median of `sampleRuns` runs is reported.
+    public var sampleLength = 2000
+    public var sampleRuns = 3
+    /// Threads while sampling (`charnn sample` uses all cores by default; only large layers split).
+    public var sampleThreads = 1
+    public var seed: UInt64 = 123
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case cell, layers, hidden, batch, seqLength = "seq", warmupIterations = "warmup_iterations"
+        case iterations, sampleLength = "sample_length", sampleRuns = "sample_runs", sampleThreads = "sample_threads", seed
+    }
+}
+
+/// What one configuration measured. Rates are medians; FLOPs are per training character.
+public struct BenchmarkResult: Sendable, Codable, Equatable {
+    public var setup: BenchmarkSetup
+    public var vocabularySize: Int             // V
+    public var parameterCount: Int
+    public var threads: Int
+    public var medianIterationSeconds: Double
+    public var trainCharsPerSecond: Double     // B·T / median iteration time
+    /// Multiply-adds ×2 of the products charnn does per training character (forward + backward).
+    public var flopsPerCharacter: Double
+    /// The same plus layer 0's dense one-hot products, which PyTorch does and charnn skips.
+    public var pytorchFlopsPerCharacter: Double
+    public var gflops: Double                  // flopsPerCharacter · trainCharsPerSecond / 1e9
+    /// The rate PyTorch would need to report for the same throughput (its FLOP count).
+    public var pytorchEquivalentGflops: Double
+    public var sampleCharsPerSecond: Double
+    /// Peak resident memory of the whole process, bytes (nil where the system does not say).
+    public var peakResidentBytes: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case setup, vocabularySize = "vocab", parameterCount = "params", threads
+        case medianIterationSeconds = "median_iter_s", trainCharsPerSecond = "train_chars_per_s"
+        case flopsPerCharacter = "flops_per_char", pytorchFlopsPerCharacter = "pytorch_flops_per_char"
+        case gflops = "gflops", pytorchEquivalentGflops = "pytorch_equivalent_gflops"
+        case sampleCharsPerSecond = "sample_chars_per_s", peakResidentBytes = "peak_rss_bytes"
+    }
+}
+
+public enum BenchmarkError: Error, Equatable, CustomStringConvertible {
+    case corpusTooShort(characters: Int, needed: Int)
+
+    public var description: String {
+        switch self {
+        case .corpusTooShort(let n, let needed):
+            return "the benchmark corpus has \(n) characters; a batch of this size needs at least \(needed)"
+        }
+    }
+}
+
+public enum Benchmark {
+    /// Characters a corpus needs so that the training split (95 %) holds one full (T, B) batch.
+    public static func minimumCorpusCharacters(_ setup: BenchmarkSetup) -> Int {
+        Int((Double(setup.batch * setup.seqLength + 1) / 0.95).rounded(.up)) + 1
+    }
+
+    /// Floating-point operations per training character (one position of a (T, B) batch),
+    /// counting each multiply-add as 2 and ignoring the element-wise work (activations, loss,
+    /// optimizer), which is O(G·H + V) against the products' O(G·H²):
+    ///
+    ///   forward   G·H·H  (layer 0, h·W_hhᵀ; its x·W_ihᵀ is a column lookup, no product)
+    ///           + (L−1)·2·G·H·H  (layers above: x·W_ihᵀ and h·W_hhᵀ)
+    ///           + V·H  (decoder)
+    ///   backward  twice the forward: for every product, one for the input's gradient and one
+    ///             for the weight's (layer 0's W_ih gradient is a scatter-add of rows, no product)
+    ///   charnn    = 2 · 3 · (G·H·H + (L−1)·2·G·H·H + V·H)
+    ///
+    /// PyTorch multiplies the dense one-hot (V wide) by W_ih in layer 0: G·H·V forward and G·H·V
+    /// for W_ih's gradient (the one-hot input needs none), so its count is charnn's + 2 · 2·G·H·V.
+    public static func flopsPerCharacter(_ config: ModelConfig) -> (charnn: Double, pytorch: Double) {
+        let G = Double(config.cell.gateCount), H = Double(config.hidden)
+        let V = Double(config.vocabularySize), L = Double(config.layers)
+        let forward = G * H * H + (L - 1) * 2 * G * H * H + V * H
+        let charnn = 2 * 3 * forward
+        return (charnn, charnn + 2 * 2 * G * H * V)
+    }
+
+    /// Trains a fresh model on `corpus` with the real Trainer (no checkpoint files), timing each
+    /// iteration after the warm-up, then times sampling from the trained model as `charnn sample`
+    /// does it. The corpus needs at least B·T + 1 characters of training text.
+    public static func run(_ setup: BenchmarkSetup, corpus: Corpus) throws -> BenchmarkResult {
+        let config = ModelConfig(cell: setup.cell, layers: setup.layers, hidden: setup.hidden,
+                                 vocabularySize: corpus.vocabulary.count)
+        var options = TrainingOptions()
+        options.batchSize = setup.batch
+        options.seqLength = setup.seqLength
+        options.seed = setup.seed
+        options.printEvery = 1                 // a report, and so a timing, per iteration
+        options.evalEvery = Int.max / 2        // validated once, after the timed iterations
+        let needed = minimumCorpusCharacters(setup)
+        guard corpus.tokens.count >= needed else { throw BenchmarkError.corpusTooShort(characters: corpus.tokens.count, needed: needed) }
+        let model = Model(config: config, seed: setup.seed)
+        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
+        let B = trainer.options.batchSize, T = trainer.options.seqLength
+        var seconds: [Double] = []
+        let total = setup.warmupIterations + setup.iterations
+        _ = try trainer.run(until: StopCondition(iterations: total)) { event in
+            // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
+            if case .step(let r) = event, r.iteration > setup.warmupIterations, r.charsPerSecond > 0 {
+                seconds.append(Double(B * T) / r.charsPerSecond)
+            }
+        }
+        let medianSeconds = median(seconds) ?? .nan
+        let trainRate = Double(B * T) / medianSeconds
+
+        let sampler = Sampler(model: model, vocabulary: corpus.vocabulary)
+        var sampling = SamplingOptions()
+        sampling.length = setup.sampleLength
+        sampling.seed = setup.seed
+        var rates: [Double] = []
+        let clock = ContinuousClock()
+        let trainingThreads = Parallelism.threads
+        Parallelism.threads = setup.sampleThreads
+        defer { Parallelism.threads = trainingThreads }
+        for _ in 0..<max(1, setup.sampleRuns) {
+            var drawn = 0
+            let start = clock.now
+            try sampler.generate(sampling) { _ in drawn += 1 }
+            let elapsed = clock.now - start
+            let (s, atto) = elapsed.components
+            rates.append(Double(drawn) / (Double(s) + Double(atto) * 1e-18))
+        }
+
+        let flops = flopsPerCharacter(config)
+        return BenchmarkResult(
+            setup: setup, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
+            threads: trainingThreads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
+            flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
+            gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,
+            sampleCharsPerSecond: median(rates) ?? .nan, peakResidentBytes: peakResidentBytes())
+    }
+
+    /// The middle value (the mean of the two middle ones for an even count); nil when empty.
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let s = values.sorted(), n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+
+    /// The peak resident set of this process so far, in bytes: Linux's VmHWM, else getrusage.
+    public static func peakResidentBytes() -> Int? {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+                let fields = line.split(separator: " ")
+                if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
+            }
+        }
+        var usage = rusage()
+        #if canImport(Darwin)
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return nil }
+        return Int(usage.ru_maxrss)          // bytes on Darwin
+        #else
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        return Int(usage.ru_maxrss) * 1024   // KiB elsewhere
+        #endif
+    }
+}

@@ -1,0 +1,187 @@
+// Sampling's forward pass: one character of one stream at a time, with no allocation and no
+// work per step that does not depend on the step. It computes exactly what `Model.forward`
+// computes for T = 1, B = 1, in the same order of Float operations and with the same 16-lane
+// activations, so its logits are bit-identical (InferenceStepTests) and a seed gives the same text;
+// only the memory traffic and call overhead are gone.
+
+import Dispatch
+
+/// The recurrent state and scratch of a batch-of-one model, advanced one character per `run`.
+/// Reads the model's weights in place except layer 0's input weights, which it copies once
+/// (transposed, with their bias added): make a new one after the weights change.
+final class InferenceStep {
+    let config: ModelConfig
+    private let model: Model
+    private let embedding: FloatBuffer   // (V, G·H): row v = layer 0's W_ih column v + b_ih
+    private let h: FloatBuffer           // (L, H)
+    private let c: FloatBuffer           // (L, H): LSTM cell state; empty for other cells
+    private let inputSide: FloatBuffer   // (G·H): x·W_ihᵀ + b_ih of the current layer (layers above 0)
+    private let recurrent: FloatBuffer   // (G·H): h·W_hhᵀ of the current layer
+    /// The logits of the last `run`: (V).
+    let logits: FloatBuffer
+
+    init(model: Model) {
+        let config = model.config
+        let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
+        self.config = config
+        self.model = model
+        embedding = FloatBuffer(count: V * GH)
+        h = FloatBuffer(count: config.layers * H)
+        c = FloatBuffer(count: config.cell.hasCellState ? config.layers * H : 0)
+        inputSide = FloatBuffer(count: GH)
+        recurrent = FloatBuffer(count: GH)
+        logits = FloatBuffer(count: V)
+        // The one-hot product of layer 0 is a column of W_ih; laid out as rows, a step reads
+        // G·H contiguous floats instead of G·H floats V apart. W + b here is the same single
+        // rounding the general forward does when it adds b_ih to the gathered column.
+        let w0 = weights(layer: 0), table = embedding.base
+        for g in 0..<GH {
+            let column = w0.weightIH + g * V
+            for v in 0..<V { table[v * GH + g] = column[v] + w0.biasIH[g] }
+        }
+    }
+
+    private func weights(layer l: Int) -> LayerParameters {
+        let p = model.parameters
+        func at(_ i: Int) -> UnsafeMutablePointer<Float> { p.values(of: p.views[4 * l + i]) }
+        return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
+    }
+
+    /// inputSide (G·H) = input·W_ihᵀ + b_ih (when there is an input to multiply) and
+    /// recurrent (G·H) = state·W_hhᵀ. Large layers split their rows across threads in one
+    /// parallel region; each row's sum is formed the same way whichever thread forms it.
+    private func projections(_ w: LayerParameters, input: UnsafePointer<Float>?, state: UnsafePointer<Float>,
+                             inputSide: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>) {
+        let H = config.hidden, GH = config.cell.gateCount * H
+        let rows = { (lo: Int, hi: Int) in
+            if let input {
+                rowDots(w.weightIH + lo * H, rows: hi - lo, length: H, x: input, bias: w.biasIH + lo, into: inputSide + lo)
+            }
+            rowDots(w.weightHH + lo * H, rows: hi - lo, length: H, x: state, bias: nil, into: recurrent + lo)
+        }
+        let multiplyAdds = GH * H * (input == nil ? 1 : 2)
+        let parts = min(Parallelism.threads, GH / 64)
+        guard parts > 1, multiplyAdds >= InferenceStep.minimumParallelMultiplyAdds else { return rows(0, GH) }
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            rows(GH * p / parts / 4 * 4, p == parts - 1 ? GH : GH * (p + 1) / parts / 4 * 4)
+        }
+    }
+
+    /// Layers with fewer multiply-adds per step run on one thread: waking another costs more
+    /// than it saves on them.
+    nonisolated(unsafe) static var minimumParallelMultiplyAdds = 1 << 19
+
+    /// Every layer back to a zero state.
+    func reset() {
+        h.zero()
+        c.zero()
+    }
+
+    /// Feeds character `id`: advances every layer's state and leaves the next character's
+    /// logits in `logits`.
+    func run(_ id: Int32) {
+        let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
+        let rec = recurrent.base
+        for l in 0..<config.layers {
+            let w = weights(layer: l)
+            let state = h.pointer(at: l * H)  // (H): h_t in, h_{t+1} out
+            let xp = l == 0 ? embedding.pointer(at: Int(id) * GH) : inputSide.base
+            projections(w, input: l == 0 ? nil : h.pointer(at: (l - 1) * H), state: state, inputSide: xp, recurrent: rec)
+            let b = w.biasHH
+            // The same expressions, in the same order and with the same 16-lane activations, as the
+            // cells' forward passes, so a sampled text is the one the general forward pass would give.
+            switch config.cell {
+            case .lstm:
+                let cell = c.pointer(at: l * H)
+                forEachLaneBlock(H) { j, n in
+                    @inline(__always) func preActivation(_ gate: Int) -> Lanes {
+                        let o = gate * H + j
+                        return loadLanes(xp + o, n) + loadLanes(rec + o, n) + loadLanes(b + o, n)
+                    }
+                    let i = vectorSigmoid(preActivation(0)), f = vectorSigmoid(preActivation(1))
+                    let g = vectorTanh(preActivation(2)), o = vectorSigmoid(preActivation(3))
+                    let cj = f * loadLanes(cell + j, n) + i * g
+                    storeLanes(cj, cell + j, n)
+                    storeLanes(o * vectorTanh(cj), state + j, n)
+                }
+            case .gru:
+                forEachLaneBlock(H) { j, n in
+                    let r = vectorSigmoid(loadLanes(xp + j, n) + loadLanes(rec + j, n) + loadLanes(b + j, n))
+                    let z = vectorSigmoid(loadLanes(xp + H + j, n) + loadLanes(rec + H + j, n) + loadLanes(b + H + j, n))
+                    let hn = loadLanes(rec + 2 * H + j, n) + loadLanes(b + 2 * H + j, n)
+                    let g = vectorTanh(loadLanes(xp + 2 * H + j, n) + r * hn)
+                    storeLanes((1 - z) * g + z * loadLanes(state + j, n), state + j, n)
+                }
+            case .rnn:
+                forEachLaneBlock(H) { j, n in
+                    storeLanes(vectorTanh(loadLanes(xp + j, n) + loadLanes(rec + j, n) + loadLanes(b + j, n)), state + j, n)
+                }
+            }
+        }
+        let decoder = model.parameters.views[4 * config.layers], decoderBias = model.parameters.views[4 * config.layers + 1]
+        rowDots(model.parameters.values(of: decoder), rows: V, length: H, x: h.pointer(at: (config.layers - 1) * H),
+                bias: model.parameters.values(of: decoderBias), into: logits.base)
+    }
+}
+
+/// out[r] = dot(x, w[r, :]) (+ bias[r]) for the rows of a row-major (rows, length) matrix.
+/// Each row's sum is formed exactly as `dot` forms it (two 16-lane accumulators over 32-float
+/// chunks, their lane sum, then the tail in order), so results are bit-identical to it; four rows
+/// share each load of x and their independent chains keep the FMA units busy.
+private func rowDots(_ w: UnsafePointer<Float>, rows: Int, length n: Int, x: UnsafePointer<Float>,
+                     bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+    let chunks = n / 32 * 32
+    @inline(__always) func tail(_ s: Float, _ row: UnsafePointer<Float>) -> Float {
+        var s = s
+        var i = chunks
+        while i < n { s += x[i] * row[i]; i += 1 }
+        return s
+    }
+    @inline(__always) func finish(_ r: Int, _ s: Float) {
+        out[r] = bias.map { s + $0[r] } ?? s
+    }
+    var r = 0
+    while r + 4 <= rows {
+        let w0 = w + r * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+        var a0 = F16(), b0 = F16(), a1 = F16(), b1 = F16(), a2 = F16(), b2 = F16(), a3 = F16(), b3 = F16()
+        var i = 0
+        while i < chunks {
+            let xl = loadF16(x + i), xh = loadF16(x + i + 16)
+            a0 = a0.addingProduct(xl, loadF16(w0 + i)); b0 = b0.addingProduct(xh, loadF16(w0 + i + 16))
+            a1 = a1.addingProduct(xl, loadF16(w1 + i)); b1 = b1.addingProduct(xh, loadF16(w1 + i + 16))
+            a2 = a2.addingProduct(xl, loadF16(w2 + i)); b2 = b2.addingProduct(xh, loadF16(w2 + i + 16))
+            a3 = a3.addingProduct(xl, loadF16(w3 + i)); b3 = b3.addingProduct(xh, loadF16(w3 + i + 16))
+            i += 32
+        }
+        finish(r, tail(laneSum(a0 + b0), w0))
+        finish(r + 1, tail(laneSum(a1 + b1), w1))
+        finish(r + 2, tail(laneSum(a2 + b2), w2))
+        finish(r + 3, tail(laneSum(a3 + b3), w3))
+        r += 4
+    }
+    while r < rows {
+        let row = w + r * n
+        var a = F16(), b = F16()
+        var i = 0
+        while i < chunks {
+            a = a.addingProduct(loadF16(x + i), loadF16(row + i))
+            b = b.addingProduct(loadF16(x + i + 16), loadF16(row + i + 16))
+            i += 32
+        }
+        finish(r, tail(laneSum(a + b), row))
+        r += 1
+    }
+}
+
+/// The standard library's `SIMD.sum()` for floating point, spelled out so that it is inlined
+/// (the library's copy is an out-of-line call per row): lanes added in order onto -0, so the
+/// result is the same bit for bit, and four rows' chains can overlap.
+@inline(__always) private func laneSum(_ v: F16) -> Float {
+    var s: Float = -0.0
+    for i in 0..<16 { s += v[i] }
+    return s
+}
+
+@inline(__always) private func loadF16(_ p: UnsafePointer<Float>) -> F16 {
+    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
+}
