@@ -20,17 +20,26 @@ enum GRUCell: RecurrentCell {
             for b in streams {
                 let x = xp + b * GH, rr = hp + b * GH, a = gates + b * GH, k = b * H
                 forEachLaneBlock(H) { j, cnt in
-                    let r = vectorSigmoid(loadLanes(x + j, cnt) + loadLanes(rr + j, cnt) + loadLanes(bias + j, cnt))
-                    let z = vectorSigmoid(loadLanes(x + H + j, cnt) + loadLanes(rr + H + j, cnt)
-                                          + loadLanes(bias + H + j, cnt))
-                    let hn = loadLanes(rr + 2 * H + j, cnt) + loadLanes(bias + 2 * H + j, cnt)
-                    let n = vectorTanh(loadLanes(x + 2 * H + j, cnt) + r * hn)
-                    storeLanes(r, a + j, cnt); storeLanes(z, a + H + j, cnt); storeLanes(n, a + 2 * H + j, cnt)
-                    storeLanes(hn, hnCache + k + j, cnt)
-                    storeLanes((1 - z) * n + z * loadLanes(hPrev + k + j, cnt), hNext + k + j, cnt)
+                    let u = units(x: x, r: rr, bias: bias, hPrev: loadLanes(hPrev + k + j, cnt), hidden: H, at: j, count: cnt)
+                    storeLanes(u.r, a + j, cnt); storeLanes(u.z, a + H + j, cnt); storeLanes(u.n, a + 2 * H + j, cnt)
+                    storeLanes(u.hn, hnCache + k + j, cnt)
+                    storeLanes(u.h, hNext + k + j, cnt)
                 }
             }
         }
+    }
+
+    /// The forward equations for units j ..< j+count of one stream, 16 at a time: the one place
+    /// they are written, so the training pass and sampling's `InferenceStep` compute the same Floats.
+    /// x, rr: the stream's (3H) input-side and recurrent pre-activations; hPrev: its h_t lanes.
+    @inline(__always)
+    static func units(x: UnsafePointer<Float>, r rr: UnsafePointer<Float>, bias: UnsafePointer<Float>, hPrev: Lanes,
+                      hidden H: Int, at j: Int, count cnt: Int) -> (r: Lanes, z: Lanes, n: Lanes, hn: Lanes, h: Lanes) {
+        let r = vectorSigmoid(loadLanes(x + j, cnt) + loadLanes(rr + j, cnt) + loadLanes(bias + j, cnt))
+        let z = vectorSigmoid(loadLanes(x + H + j, cnt) + loadLanes(rr + H + j, cnt) + loadLanes(bias + H + j, cnt))
+        let hn = loadLanes(rr + 2 * H + j, cnt) + loadLanes(bias + 2 * H + j, cnt)
+        let n = vectorTanh(loadLanes(x + 2 * H + j, cnt) + r * hn)
+        return (r, z, n, hn, (1 - z) * n + z * hPrev)
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,

@@ -20,22 +20,33 @@ enum LSTMCell: RecurrentCell {
             for b in streams {
                 let x = xp + b * GH, r = hp + b * GH, a = gates + b * GH, k = b * H
                 forEachLaneBlock(H) { j, n in
-                    @inline(__always) func preActivation(_ gate: Int) -> Lanes {
-                        let o = gate * H + j
-                        return loadLanes(x + o, n) + loadLanes(r + o, n) + loadLanes(bias + o, n)
-                    }
-                    let i = vectorSigmoid(preActivation(0)), f = vectorSigmoid(preActivation(1))
-                    let g = vectorTanh(preActivation(2)), o = vectorSigmoid(preActivation(3))
-                    storeLanes(i, a + j, n); storeLanes(f, a + H + j, n)
-                    storeLanes(g, a + 2 * H + j, n); storeLanes(o, a + 3 * H + j, n)
-                    let c = f * loadLanes(cPrev + k + j, n) + i * g
-                    let tc = vectorTanh(c)
-                    storeLanes(c, cNext + k + j, n)
-                    storeLanes(tc, tanhC + k + j, n)
-                    storeLanes(o * tc, hNext + k + j, n)
+                    let u = units(x: x, r: r, bias: bias, cPrev: loadLanes(cPrev + k + j, n), hidden: H, at: j, count: n)
+                    storeLanes(u.i, a + j, n); storeLanes(u.f, a + H + j, n)
+                    storeLanes(u.g, a + 2 * H + j, n); storeLanes(u.o, a + 3 * H + j, n)
+                    storeLanes(u.c, cNext + k + j, n)
+                    storeLanes(u.tanhC, tanhC + k + j, n)
+                    storeLanes(u.h, hNext + k + j, n)
                 }
             }
         }
+    }
+
+    /// The forward equations for units j ..< j+n of one stream, 16 at a time: the one place they
+    /// are written, so the training pass and sampling's `InferenceStep` compute the same Floats.
+    /// x, r: the stream's (4H) input-side and recurrent pre-activations; cPrev: its c_t lanes.
+    @inline(__always)
+    static func units(x: UnsafePointer<Float>, r: UnsafePointer<Float>, bias: UnsafePointer<Float>, cPrev: Lanes,
+                      hidden H: Int, at j: Int, count n: Int)
+        -> (i: Lanes, f: Lanes, g: Lanes, o: Lanes, c: Lanes, tanhC: Lanes, h: Lanes) {
+        @inline(__always) func preActivation(_ gate: Int) -> Lanes {
+            let o = gate * H + j
+            return loadLanes(x + o, n) + loadLanes(r + o, n) + loadLanes(bias + o, n)
+        }
+        let i = vectorSigmoid(preActivation(0)), f = vectorSigmoid(preActivation(1))
+        let g = vectorTanh(preActivation(2)), o = vectorSigmoid(preActivation(3))
+        let c = f * cPrev + i * g
+        let tc = vectorTanh(c)
+        return (i, f, g, o, c, tc, o * tc)
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,

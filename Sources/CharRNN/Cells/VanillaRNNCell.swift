@@ -13,11 +13,17 @@ enum VanillaRNNCell: RecurrentCell {
             for b in streams {
                 let k = b * H
                 forEachLaneBlock(H) { j, n in
-                    let pre = loadLanes(xp + k + j, n) + loadLanes(hp + k + j, n) + loadLanes(w.biasHH + j, n)
-                    storeLanes(vectorTanh(pre), hNext + k + j, n)
+                    storeLanes(units(x: xp + k, r: hp + k, bias: w.biasHH, at: j, count: n), hNext + k + j, n)
                 }
             }
         }
+    }
+
+    /// h_{t+1} for units j ..< j+n of one stream, 16 at a time: the one place the equation is
+    /// written, shared with sampling's `InferenceStep`. x, r: the stream's (H) pre-activations.
+    @inline(__always)
+    static func units(x: UnsafePointer<Float>, r: UnsafePointer<Float>, bias: UnsafePointer<Float>, at j: Int, count n: Int) -> Lanes {
+        vectorTanh(loadLanes(x + j, n) + loadLanes(r + j, n) + loadLanes(bias + j, n))
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,

@@ -88,33 +88,24 @@ final class InferenceStep {
             let xp = l == 0 ? embedding.pointer(at: Int(id) * GH) : inputSide.base
             projections(w, input: l == 0 ? nil : h.pointer(at: (l - 1) * H), state: state, inputSide: xp, recurrent: rec)
             let b = w.biasHH
-            // The same expressions, in the same order and with the same 16-lane activations, as the
-            // cells' forward passes, so a sampled text is the one the general forward pass would give.
+            // The cells' own per-unit equations, so a step computes the Floats the general forward
+            // pass computes and a sampled text is the one it would give.
             switch config.cell {
             case .lstm:
                 let cell = c.pointer(at: l * H)
                 forEachLaneBlock(H) { j, n in
-                    @inline(__always) func preActivation(_ gate: Int) -> Lanes {
-                        let o = gate * H + j
-                        return loadLanes(xp + o, n) + loadLanes(rec + o, n) + loadLanes(b + o, n)
-                    }
-                    let i = vectorSigmoid(preActivation(0)), f = vectorSigmoid(preActivation(1))
-                    let g = vectorTanh(preActivation(2)), o = vectorSigmoid(preActivation(3))
-                    let cj = f * loadLanes(cell + j, n) + i * g
-                    storeLanes(cj, cell + j, n)
-                    storeLanes(o * vectorTanh(cj), state + j, n)
+                    let u = LSTMCell.units(x: xp, r: rec, bias: b, cPrev: loadLanes(cell + j, n), hidden: H, at: j, count: n)
+                    storeLanes(u.c, cell + j, n)
+                    storeLanes(u.h, state + j, n)
                 }
             case .gru:
                 forEachLaneBlock(H) { j, n in
-                    let r = vectorSigmoid(loadLanes(xp + j, n) + loadLanes(rec + j, n) + loadLanes(b + j, n))
-                    let z = vectorSigmoid(loadLanes(xp + H + j, n) + loadLanes(rec + H + j, n) + loadLanes(b + H + j, n))
-                    let hn = loadLanes(rec + 2 * H + j, n) + loadLanes(b + 2 * H + j, n)
-                    let g = vectorTanh(loadLanes(xp + 2 * H + j, n) + r * hn)
-                    storeLanes((1 - z) * g + z * loadLanes(state + j, n), state + j, n)
+                    storeLanes(GRUCell.units(x: xp, r: rec, bias: b, hPrev: loadLanes(state + j, n), hidden: H, at: j, count: n).h,
+                               state + j, n)
                 }
             case .rnn:
                 forEachLaneBlock(H) { j, n in
-                    storeLanes(vectorTanh(loadLanes(xp + j, n) + loadLanes(rec + j, n) + loadLanes(b + j, n)), state + j, n)
+                    storeLanes(VanillaRNNCell.units(x: xp, r: rec, bias: b, at: j, count: n), state + j, n)
                 }
             }
         }
