@@ -36,9 +36,9 @@ final class GradientCheckTests: XCTestCase {
     func testGRUThreeLayersWithDropout() { assertGradientsMatch(.gru, layers: 3, dropout: 0.25) }
 
     /// Two threads each running the time loop of their own streams (and the big products split
-    /// across threads) compute every element in the same order as one thread: bit-identical
-    /// gradients, for a batch whose split is uneven (8 + 11 streams) and a hidden width with a
-    /// partial 16-lane tail.
+    /// across threads, and the bias sums, embedding gather and scatter split by rows or columns)
+    /// compute every element in the same order as one thread: bit-identical gradients, for a
+    /// batch whose split is uneven (8 + 11 streams) and a hidden width with a partial 16-lane tail.
     func testStreamGroupsOnTwoThreadsMatchOneThread() {
         let savedThreads = Parallelism.threads, savedMinimum = Parallelism.minimumMultiplyAdds
         defer { Parallelism.threads = savedThreads; Parallelism.minimumMultiplyAdds = savedMinimum }

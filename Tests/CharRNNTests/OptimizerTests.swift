@@ -60,4 +60,55 @@ final class OptimizerTests: XCTestCase {
         clipGradients(q, toNorm: 1)
         XCTAssertEqual(q.gradients[0], 0.5)
     }
+
+    /// The element-wise passes (clipping, every update rule, zeroing) split the flat buffer into
+    /// chunks across threads: two threads must give bit-identical values, state and gradients to
+    /// one, on a length that is not a multiple of the 64-float chunk unit.
+    func testTwoThreadsMatchOneThread() {
+        let savedThreads = Parallelism.threads, savedMinimum = Parallelism.minimumMultiplyAdds
+        defer { Parallelism.threads = savedThreads; Parallelism.minimumMultiplyAdds = savedMinimum }
+        Parallelism.minimumMultiplyAdds = 0
+        let n = 1001
+        for kind in OptimizerKind.allCases {
+            func run(threads: Int) -> (values: [Float], grads: [Float], slots: [[Float]], zeroed: [Float]) {
+                Parallelism.threads = threads
+                var rng = SplitMix64(seed: 11)
+                let p = parameters((0..<n).map { _ in rng.nextUniform(bound: 1) }, (0..<n).map { _ in rng.nextUniform(bound: 8) })
+                let opt = Optimizer(kind: kind, learningRate: 0.01, parameterCount: n)
+                clipGradients(p, toValue: 5)
+                clipGradients(p, toNorm: 20)
+                opt.step(p)
+                opt.step(p)
+                let grads = p.gradients.array
+                p.zeroGradients()
+                return (p.values.array, grads, opt.slots.map(\.array), p.gradients.array)
+            }
+            let one = run(threads: 1), two = run(threads: 2)
+            XCTAssertEqual(one.values, two.values, "\(kind)")
+            XCTAssertEqual(one.grads, two.grads, "\(kind)")
+            XCTAssertEqual(one.slots, two.slots, "\(kind)")
+            XCTAssertEqual(two.zeroed, [Float](repeating: 0, count: n), "\(kind)")
+            XCTAssertNotEqual(one.values, (0..<n).map { _ in 0 }, "\(kind)")
+        }
+    }
+
+    /// The gradient norm sums fixed blocks on whichever thread: the same Double for one or two
+    /// threads over several blocks and a partial last one, and the plain sum to rounding.
+    func testGradientNormIsTheSameOnAnyThreadCount() {
+        let savedThreads = Parallelism.threads, savedMinimum = Parallelism.minimumMultiplyAdds
+        defer { Parallelism.threads = savedThreads; Parallelism.minimumMultiplyAdds = savedMinimum }
+        Parallelism.minimumMultiplyAdds = 0
+        let n = 3 * normBlock + 7
+        var rng = SplitMix64(seed: 5)
+        let grads = (0..<n).map { _ in rng.nextUniform(bound: 3) }
+        let p = parameters([Float](repeating: 0, count: n), grads)
+        Parallelism.threads = 1
+        let one = gradientNorm(p)
+        Parallelism.threads = 2
+        let two = gradientNorm(p)
+        XCTAssertEqual(one, two)
+        let plain = grads.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        XCTAssertEqual(one, plain, accuracy: plain * 1e-12)
+        XCTAssertGreaterThan(one, 100)
+    }
 }

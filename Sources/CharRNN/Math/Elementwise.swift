@@ -7,14 +7,19 @@ func fillRows(_ m: UnsafeMutablePointer<Float>, rows: Int, cols: Int, with bias:
     for i in 0..<rows { (m + i * cols).update(from: bias, count: cols) }
 }
 
-/// m[i, :] += bias for every row i.
-@inline(__always)
+/// m[i, :] += bias for every row i. Rows are independent: split across threads.
 func addToRows(_ m: UnsafeMutablePointer<Float>, rows: Int, cols: Int, _ bias: UnsafePointer<Float>) {
-    for i in 0..<rows { axpy(1, bias, m + i * cols, cols) }
+    Parallelism.forEachPart(of: rows, unit: 1, work: rows * cols * 16) { part in
+        for i in part { axpy(1, bias, m + i * cols, cols) }
+    }
 }
 
-/// sums[j] += Σ_i m[i, j]: how bias gradients gather over batch and time.
-@inline(__always)
+/// sums[j] += Σ_i m[i, j]: how bias gradients gather over batch and time. Threads split the
+/// columns, never the rows, so every sum still adds its rows in order 0, 1, 2, ...: the result
+/// is bit-identical for any thread count.
 func accumulateColumnSums(_ m: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
-    for i in 0..<rows { axpy(1, m + i * cols, sums, cols) }
+    Parallelism.forEachPart(of: cols, unit: 16, work: rows * cols * 16) { part in
+        let j = part.lowerBound
+        for i in 0..<rows { axpy(1, m + i * cols + j, sums + j, part.count) }
+    }
 }

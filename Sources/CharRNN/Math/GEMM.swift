@@ -33,6 +33,15 @@ public enum Parallelism {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Runs an element-wise loop over 0 ..< count on contiguous chunks, one per thread. Each
+    /// element's result depends on that element alone, so any split gives bit-identical output.
+    /// `cost` weighs an element against the GEMM's multiply-adds in `minimumMultiplyAdds` (one
+    /// memory-bound pass ≈ 4-16, Adam's sqrt and division ≈ 64), so small buffers stay on one thread.
+    /// Chunks start at multiples of 64 floats: whole SIMD16 vectors and cache lines.
+    static func forEachChunk(of count: Int, cost: Int, _ body: (Range<Int>) -> Void) {
+        forEachPart(of: count, unit: 64, work: count * cost, body)
+    }
 }
 
 // Register block: MR rows of op(A) times NR columns of op(B) live in 8 × 2 SIMD16 accumulators
@@ -147,10 +156,12 @@ private struct Product: @unchecked Sendable {
         let ncMax = min(NC, cols.count), kcMax = min(KC, k), mcMax = min(MC, rows.count)
         let packedBCount = prepackedB == nil ? kcMax * ((ncMax + NR - 1) / NR) * NR : 0
         let packedACount = kcMax * ((mcMax + MR - 1) / MR) * MR
-        // Unscaled A is read in place by the micro-kernel (row panels of 8 rows are a few cache
-        // lines per step of k); packing it cost up to a third of a product with n = 128.
-        let readsADirectly = alpha == 1
-        let aRowStride = transA == .none ? lda : 1, aColStride = transA == .none ? 1 : lda
+        // Unscaled, untransposed A is read in place by the micro-kernel (row panels of 8 rows are
+        // a few cache lines per step of k); packing it cost up to a third of a product with
+        // n = 128. A transposed A is packed: read in place, each step of k is a new row of A,
+        // lda apart, and with lda a power of two (4H = 2048) those rows fall in the same few L1
+        // sets; packing made the weight-gradient product dW_hh = dGᵀ·h 11 % faster at H = 512.
+        let readsADirectly = alpha == 1 && transA == .none
         withUnsafeTemporaryAllocation(of: Float.self, capacity: packedBCount + packedACount + MR * NR) { scratch in
             let packedB = scratch.baseAddress!
             let packedA = packedB + packedBCount
@@ -184,16 +195,16 @@ private struct Product: @unchecked Sendable {
                             while ir < mc {
                                 let height = min(MR, mc - ir), width = min(NR, nc - jr)
                                 let cBlock = c + (ic + ir) * ldc + jc + jr, bPanel = blockB + jr * kc
-                                if !readsADirectly {
-                                    microKernel(kc: kc, a: packedA + ir * kc, rowStride: 1, colStride: MR, b: bPanel,
+                                // The packed panel of these rows: all of A's block was packed, or its tail only.
+                                let panel = UnsafePointer(readsADirectly ? packedA : packedA + ir * kc)
+                                if readsADirectly && height == MR {
+                                    microKernel(kc: kc, a: a + (ic + ir) * lda + pc, rowStride: lda, colStride: 1, b: bPanel,
                                                 c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
-                                } else if height == MR {
-                                    let i = ic + ir
-                                    let start = transA == .none ? a + i * lda + pc : a + pc * lda + i
-                                    microKernel(kc: kc, a: start, rowStride: aRowStride, colStride: aColStride, b: bPanel,
-                                                c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
+                                } else if height <= MR / 2 {
+                                    halfKernel(kc: kc, a: panel, b: bPanel, c: cBlock, ldc: ldc, rows: height,
+                                               cols: width, tile: tile)
                                 } else {
-                                    microKernel(kc: kc, a: packedA, rowStride: 1, colStride: MR, b: bPanel,
+                                    microKernel(kc: kc, a: panel, rowStride: 1, colStride: MR, b: bPanel,
                                                 c: cBlock, ldc: ldc, rows: height, cols: width, tile: tile)
                                 }
                                 ir += MR
@@ -238,10 +249,19 @@ private struct Product: @unchecked Sendable {
         while ir < mc {
             let height = min(MR, mc - ir)
             let panel = dst + ir * kc
-            for p in 0..<kc {
-                let out = panel + p * MR
-                for r in 0..<height { out[r] = alpha * elementA(i0 + ir + r, p0 + p) }
-                for r in height..<MR { out[r] = 0 }
+            if transA == .transposed && height == MR {
+                // op(A)'s rows are A's columns: each p reads MR adjacent Floats, one vector.
+                let src = a + p0 * lda + i0 + ir, s = SIMD8<Float>(repeating: alpha)
+                for p in 0..<kc {
+                    let v = UnsafeRawPointer(src + p * lda).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(panel + p * MR).storeBytes(of: v * s, as: SIMD8<Float>.self)
+                }
+            } else {
+                for p in 0..<kc {
+                    let out = panel + p * MR
+                    for r in 0..<height { out[r] = alpha * elementA(i0 + ir + r, p0 + p) }
+                    for r in height..<MR { out[r] = 0 }
+                }
             }
             ir += MR
         }
@@ -316,6 +336,35 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, co
         for r in 0..<rows {
             for j in 0..<cols { c[r * ldc + j] += tile[r * NR + j] }
         }
+    }
+}
+
+/// The last row panel of a block when it holds at most MR/2 rows (a stream group of 10 is 8 + 2):
+/// C[rows, cols] += the first MR/2 rows of a packed A panel (element (r, p) at a[p·MR + r]) · B
+/// panel, in 4 × 2 accumulators, so a short panel costs half a full one rather than all of it.
+/// Each element sums its k terms in the same order as `microKernel`, so results do not depend on
+/// which kernel a row went through.
+@inline(__always)
+private func halfKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                        ldc: Int, rows: Int, cols: Int, tile: UnsafeMutablePointer<Float>) {
+    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    var pa = a, pb = b
+    for _ in 0..<kc {
+        let b0 = load(pb), b1 = load(pb + 16)
+        c00 = c00.addingProduct(pa[0], b0); c01 = c01.addingProduct(pa[0], b1)
+        c10 = c10.addingProduct(pa[1], b0); c11 = c11.addingProduct(pa[1], b1)
+        c20 = c20.addingProduct(pa[2], b0); c21 = c21.addingProduct(pa[2], b1)
+        c30 = c30.addingProduct(pa[3], b0); c31 = c31.addingProduct(pa[3], b1)
+        pa += MR
+        pb += NR
+    }
+    @inline(__always) func put(_ r: Int, _ v0: F16, _ v1: F16) {
+        let p = tile + r * NR
+        store(v0, p); store(v1, p + 16)
+    }
+    put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31)
+    for r in 0..<rows {
+        for j in 0..<cols { c[r * ldc + j] += tile[r * NR + j] }
     }
 }
 

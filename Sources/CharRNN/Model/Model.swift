@@ -92,14 +92,17 @@ public final class Model: @unchecked Sendable {
 
             let xProj = cache.xProj.base  // (T, B, G·H)
             if l == 0 {
-                for s in 0..<(T * B) {
-                    let row = xProj + s * GH, id = Int(ws.inputs[s])
-                    if transposeEmbedding {
-                        row.update(from: ws.embedding.pointer(at: id * GH), count: GH)
-                    } else {
-                        for g in 0..<GH { row[g] = w.weightIH[g * V + id] }
+                // Rows are independent: threads gather disjoint positions.
+                Parallelism.forEachPart(of: T * B, unit: 1, work: T * B * GH * 16) { positions in
+                    for s in positions {
+                        let row = xProj + s * GH, id = Int(ws.inputs[s])
+                        if transposeEmbedding {
+                            row.update(from: ws.embedding.pointer(at: id * GH), count: GH)
+                        } else {
+                            for g in 0..<GH { row[g] = w.weightIH[g * V + id] }
+                        }
+                        axpy(1, w.biasIH, row, GH)
                     }
-                    axpy(1, w.biasIH, row, GH)
                 }
             } else {
                 gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
@@ -183,7 +186,15 @@ public final class Model: @unchecked Sendable {
             if l == 0 {
                 let eg = ws.embeddingGrad
                 eg.zero()
-                for s in 0..<(T * B) { axpy(1, cache.dXProj.pointer(at: s * GH), eg.pointer(at: Int(ws.inputs[s]) * GH), GH) }
+                // (V, G·H) += scatter of dXProj's rows by input id. Positions with the same id
+                // add into the same row, so threads split the G·H columns instead: each element
+                // still adds its positions in order s = 0, 1, 2, ..., whatever the thread count.
+                Parallelism.forEachPart(of: GH, unit: 16, work: T * B * GH * 16) { columns in
+                    let j = columns.lowerBound
+                    for s in 0..<(T * B) {
+                        axpy(1, cache.dXProj.pointer(at: s * GH + j), eg.pointer(at: Int(ws.inputs[s]) * GH + j), columns.count)
+                    }
+                }
                 for gi in 0..<GH {
                     for v in 0..<V { g.weightIH[gi * V + v] += eg[v * GH + gi] }
                 }

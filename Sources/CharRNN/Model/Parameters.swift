@@ -41,5 +41,8 @@ public final class Parameters: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: values(of: v), count: v.count))
     }
 
-    public func zeroGradients() { gradients.zero() }
+    public func zeroGradients() {
+        let g = gradients.base
+        Parallelism.forEachChunk(of: count, cost: 4) { chunk in (g + chunk.lowerBound).update(repeating: 0, count: chunk.count) }
+    }
 }

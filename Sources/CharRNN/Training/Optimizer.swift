@@ -42,7 +42,8 @@ public final class Optimizer: @unchecked Sendable {
         slots = kind.slotNames.map { _ in FloatBuffer(count: parameterCount) }
     }
 
-    /// θ ← update(θ, ∂loss/∂θ): one pass over `parameters.values` and `.gradients`.
+    /// θ ← update(θ, ∂loss/∂θ): one pass over `parameters.values` and `.gradients`, split in
+    /// chunks across threads (every element is updated on its own: same result for any split).
     public func step(_ parameters: Parameters) {
         stepCount += 1
         let n = parameters.count
@@ -54,32 +55,40 @@ public final class Optimizer: @unchecked Sendable {
             let m = slots[0].base, v = slots[1].base
             let bc1 = 1 - powf(b1, Float(stepCount)), bc2 = 1 - powf(b2, Float(stepCount))
             let stepSize = lr / bc1, bc2Root = bc2.squareRoot()
-            for i in 0..<n {
-                m[i] = b1 * m[i] + (1 - b1) * g[i]
-                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+            Parallelism.forEachChunk(of: n, cost: 64) { chunk in
+                for i in chunk {
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+                }
             }
         case .rmsprop:
             let alpha = Optimizer.rmspropAlpha, eps = Optimizer.rmspropEpsilon
             let s = slots[0].base
-            for i in 0..<n {
-                s[i] = alpha * s[i] + (1 - alpha) * g[i] * g[i]
-                p[i] -= lr * g[i] / (s[i].squareRoot() + eps)
+            Parallelism.forEachChunk(of: n, cost: 64) { chunk in
+                for i in chunk {
+                    s[i] = alpha * s[i] + (1 - alpha) * g[i] * g[i]
+                    p[i] -= lr * g[i] / (s[i].squareRoot() + eps)
+                }
             }
         case .adagrad:
             let eps = Optimizer.adagradEpsilon
             let s = slots[0].base
-            for i in 0..<n {
-                s[i] += g[i] * g[i]
-                p[i] -= lr * g[i] / (s[i].squareRoot() + eps)
+            Parallelism.forEachChunk(of: n, cost: 64) { chunk in
+                for i in chunk {
+                    s[i] += g[i] * g[i]
+                    p[i] -= lr * g[i] / (s[i].squareRoot() + eps)
+                }
             }
         case .sgd:
             let mu = Optimizer.sgdMomentum
-            let v = slots[0].base
-            for i in 0..<n {
-                // PyTorch's first step stores the gradient itself as the buffer.
-                v[i] = stepCount == 1 ? g[i] : mu * v[i] + g[i]
-                p[i] -= lr * v[i]
+            let v = slots[0].base, first = stepCount == 1
+            Parallelism.forEachChunk(of: n, cost: 64) { chunk in
+                for i in chunk {
+                    // PyTorch's first step stores the gradient itself as the buffer.
+                    v[i] = first ? g[i] : mu * v[i] + g[i]
+                    p[i] -= lr * v[i]
+                }
             }
         }
     }
