@@ -29,6 +29,11 @@ public enum CellKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether b_hh is added to the input-side pre-activations before the time loop, so each
+    /// step's recurrent product accumulates straight into them (LSTM, RNN). The GRU's reset gate
+    /// multiplies W_hn·h + b_hn on its own, so it keeps that product and bias apart.
+    var foldsRecurrentBias: Bool { self != .gru }
+
     var implementation: RecurrentCell.Type {
         switch self {
         case .rnn: return VanillaRNNCell.self
@@ -65,8 +70,11 @@ final class LayerCache {
     let c: FloatBuffer       // (T+1, B, H): LSTM cell state; empty for other cells
     let act: FloatBuffer     // (T, B, G·H): gate values after their nonlinearity
     let aux: FloatBuffer     // (T, B, H): LSTM tanh(c_{t+1}); GRU W_hn·h_t + b_hn
-    let xProj: FloatBuffer   // (T, B, G·H): x_t·W_ihᵀ + b_ih for every step, one product per layer
-    let hProj: FloatBuffer   // (B, G·H): h_t·W_hhᵀ for the current step
+    /// (T, B, G·H): x_t·W_ihᵀ + b_ih for every step, one product per layer. Where the cell folds
+    /// b_hh in (LSTM, RNN), + b_hh too, and each step adds h_t·W_hhᵀ in place: the whole
+    /// pre-activation, with no separate recurrent buffer to clear and read back.
+    let xProj: FloatBuffer
+    let hProj: FloatBuffer   // (B, G·H): h_t·W_hhᵀ for the current step (GRU only)
     let dHProjStorage: FloatBuffer?  // (T, B, G·H): GRU only; its n block differs from dXProj's
     let dh: FloatBuffer      // (B, H): ∂loss/∂h carried backwards; ∂loss/∂h_0 after backward
     let dc: FloatBuffer      // (B, H): ∂loss/∂c carried backwards (LSTM)
@@ -93,7 +101,7 @@ final class LayerCache {
         act = FloatBuffer(count: T * B * GH)
         aux = FloatBuffer(count: kind == .rnn ? 0 : T * B * H)
         xProj = FloatBuffer(count: T * B * GH)
-        hProj = FloatBuffer(count: B * GH)
+        hProj = FloatBuffer(count: kind.foldsRecurrentBias ? 0 : B * GH)
         dHProjStorage = kind == .gru ? FloatBuffer(count: T * B * GH) : nil
         dh = FloatBuffer(count: B * H)
         dc = FloatBuffer(count: kind.hasCellState ? B * H : 0)
@@ -135,16 +143,20 @@ extension LayerCache {
 }
 
 extension RecurrentCell {
-    /// hProj[streams] (B, G·H) = h_t[streams] (B, H) · W_hhᵀ.
+    /// hProj[streams] (B, G·H) = h_t[streams] (B, H) · W_hhᵀ, or, for a cell that folds b_hh in,
+    /// xProj_t[streams] (B, G·H) += h_t[streams] · W_hhᵀ.
     @inline(__always)
     static func recurrentProjection(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int,
                                     streams: Range<Int>) {
         let H = cache.hidden, GH = cache.gates * H, b0 = streams.lowerBound
-        let h = cache.h.pointer(at: (t * B + b0) * H), out = cache.hProj.pointer(at: b0 * GH)
+        let folds = cache.hProj.count == 0
+        let h = cache.h.pointer(at: (t * B + b0) * H)
+        let out = folds ? cache.xProj.pointer(at: (t * B + b0) * GH) : cache.hProj.pointer(at: b0 * GH)
+        let beta: Float = folds ? 1 : 0
         if let packed = cache.packedWeightHH {
-            gemm(.none, m: streams.count, h, lda: H, packed: packed, beta: 0, out, ldc: GH, threads: 1)
+            gemm(.none, m: streams.count, h, lda: H, packed: packed, beta: beta, out, ldc: GH, threads: 1)
         } else {
-            gemm(.none, .transposed, m: streams.count, n: GH, k: H, h, lda: H, w.weightHH, ldb: H, beta: 0, out, ldc: GH,
+            gemm(.none, .transposed, m: streams.count, n: GH, k: H, h, lda: H, w.weightHH, ldb: H, beta: beta, out, ldc: GH,
                  threads: 1)
         }
     }

@@ -1,5 +1,5 @@
 // The LSTM cell, PyTorch's nn.LSTM (gate blocks i, f, g, o in the weight rows):
-//   [i f g o] = [σ σ tanh σ](x_t·W_ihᵀ + b_ih + h_t·W_hhᵀ + b_hh)
+//   [i f g o] = [σ σ tanh σ](x_t·W_ihᵀ + b_ih + b_hh + h_t·W_hhᵀ)
 //   c_{t+1} = f ⊙ c_t + i ⊙ g,   h_{t+1} = o ⊙ tanh(c_{t+1})
 // Per-step cache: the four gate values (act), c, and tanh(c_{t+1}) (aux).
 // The gate nonlinearities and the cell update run as one pass over 16 units at a time.
@@ -7,20 +7,18 @@
 enum LSTMCell: RecurrentCell {
     static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden, GH = 4 * H
-        let hp = cache.hProj.base
-        let bias = w.biasHH
         for t in 0..<T {
             recurrentProjection(w, cache, step: t, batch: B, streams: streams)
-            let xp = cache.xProj.pointer(at: t * B * GH)      // (B, 4H)
+            let pre = cache.xProj.pointer(at: t * B * GH)     // (B, 4H): all of each pre-activation
             let gates = cache.act.pointer(at: t * B * GH)     // (B, 4H)
             let cPrev = cache.c.pointer(at: t * B * H)        // (B, H)
             let cNext = cache.c.pointer(at: (t + 1) * B * H)  // (B, H)
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
             let tanhC = cache.aux.pointer(at: t * B * H)      // (B, H)
             for b in streams {
-                let x = xp + b * GH, r = hp + b * GH, a = gates + b * GH, k = b * H
+                let x = pre + b * GH, a = gates + b * GH, k = b * H
                 forEachLaneBlock(H) { j, n in
-                    let u = units(x: x, r: r, bias: bias, cPrev: loadLanes(cPrev + k + j, n), hidden: H, at: j, count: n)
+                    let u = units(pre: x, cPrev: loadLanes(cPrev + k + j, n), hidden: H, at: j, count: n)
                     storeLanes(u.i, a + j, n); storeLanes(u.f, a + H + j, n)
                     storeLanes(u.g, a + 2 * H + j, n); storeLanes(u.o, a + 3 * H + j, n)
                     storeLanes(u.c, cNext + k + j, n)
@@ -33,15 +31,11 @@ enum LSTMCell: RecurrentCell {
 
     /// The forward equations for units j ..< j+n of one stream, 16 at a time: the one place they
     /// are written, so the training pass and sampling's `InferenceStep` compute the same Floats.
-    /// x, r: the stream's (4H) input-side and recurrent pre-activations; cPrev: its c_t lanes.
+    /// pre: the stream's (4H) pre-activations, both biases and both products in; cPrev: its c_t lanes.
     @inline(__always)
-    static func units(x: UnsafePointer<Float>, r: UnsafePointer<Float>, bias: UnsafePointer<Float>, cPrev: Lanes,
-                      hidden H: Int, at j: Int, count n: Int)
+    static func units(pre: UnsafePointer<Float>, cPrev: Lanes, hidden H: Int, at j: Int, count n: Int)
         -> (i: Lanes, f: Lanes, g: Lanes, o: Lanes, c: Lanes, tanhC: Lanes, h: Lanes) {
-        @inline(__always) func preActivation(_ gate: Int) -> Lanes {
-            let o = gate * H + j
-            return loadLanes(x + o, n) + loadLanes(r + o, n) + loadLanes(bias + o, n)
-        }
+        @inline(__always) func preActivation(_ gate: Int) -> Lanes { loadLanes(pre + gate * H + j, n) }
         let i = vectorSigmoid(preActivation(0)), f = vectorSigmoid(preActivation(1))
         let g = vectorTanh(preActivation(2)), o = vectorSigmoid(preActivation(3))
         let c = f * cPrev + i * g

@@ -1,29 +1,28 @@
 // The vanilla (Elman) RNN cell, PyTorch's nn.RNN with tanh:
-//   h_{t+1} = tanh(x_t·W_ihᵀ + b_ih + h_t·W_hhᵀ + b_hh)
+//   h_{t+1} = tanh(x_t·W_ihᵀ + b_ih + b_hh + h_t·W_hhᵀ)
 // Per-step cache: only h (the derivative of tanh is 1 - h²).
 
 enum VanillaRNNCell: RecurrentCell {
     static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden
-        let hp = cache.hProj.base
         for t in 0..<T {
             recurrentProjection(w, cache, step: t, batch: B, streams: streams)
-            let xp = cache.xProj.pointer(at: t * B * H)      // (B, H)
+            let pre = cache.xProj.pointer(at: t * B * H)      // (B, H): all of each pre-activation
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
             for b in streams {
                 let k = b * H
                 forEachLaneBlock(H) { j, n in
-                    storeLanes(units(x: xp + k, r: hp + k, bias: w.biasHH, at: j, count: n), hNext + k + j, n)
+                    storeLanes(units(pre: pre + k, at: j, count: n), hNext + k + j, n)
                 }
             }
         }
     }
 
     /// h_{t+1} for units j ..< j+n of one stream, 16 at a time: the one place the equation is
-    /// written, shared with sampling's `InferenceStep`. x, r: the stream's (H) pre-activations.
+    /// written, shared with sampling's `InferenceStep`. pre: the stream's (H) pre-activations.
     @inline(__always)
-    static func units(x: UnsafePointer<Float>, r: UnsafePointer<Float>, bias: UnsafePointer<Float>, at j: Int, count n: Int) -> Lanes {
-        vectorTanh(loadLanes(x + j, n) + loadLanes(r + j, n) + loadLanes(bias + j, n))
+    static func units(pre: UnsafePointer<Float>, at j: Int, count n: Int) -> Lanes {
+        vectorTanh(loadLanes(pre + j, n))
     }
 
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,

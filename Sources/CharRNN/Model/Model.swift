@@ -70,13 +70,16 @@ public final class Model: @unchecked Sendable {
         // Layer 0's one-hot product is a column of W_ih. A batch with more positions than
         // characters reads them as rows of W_ihᵀ, transposed once; a short pass (sampling reads
         // one character at a time) gathers the column directly instead.
+        // The table's rows hold the biases too (b_ih, then b_hh where the cell folds it in), added
+        // once per pass instead of once per position: the same roundings, in the same order.
         let w0 = layer(0, in: parameters.values)
+        let folds = config.cell.foldsRecurrentBias
         let transposeEmbedding = T * B >= V
         if transposeEmbedding {
             let table = ws.embedding.base
             for g in 0..<GH {
-                let column = w0.weightIH + g * V
-                for v in 0..<V { table[v * GH + g] = column[v] }
+                let column = w0.weightIH + g * V, bias = w0.biasIH[g], second = folds ? w0.biasHH[g] : 0
+                for v in 0..<V { table[v * GH + g] = folds ? column[v] + bias + second : column[v] + bias }
             }
         }
 
@@ -100,14 +103,15 @@ public final class Model: @unchecked Sendable {
                             row.update(from: ws.embedding.pointer(at: id * GH), count: GH)
                         } else {
                             for g in 0..<GH { row[g] = w.weightIH[g * V + id] }
+                            axpy(1, w.biasIH, row, GH)
+                            if folds { axpy(1, w.biasHH, row, GH) }
                         }
-                        axpy(1, w.biasIH, row, GH)
                     }
                 }
             } else {
                 gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
                      w.weightIH, ldb: H, beta: 0, xProj, ldc: GH)
-                addToRows(xProj, rows: T * B, cols: GH, w.biasIH)
+                addToRows(xProj, rows: T * B, cols: GH, w.biasIH, then: folds ? UnsafePointer(w.biasHH) : nil)
             }
 
             cache.packRecurrentWeights(w, forward: true)
@@ -180,8 +184,12 @@ public final class Model: @unchecked Sendable {
             // All T steps' weight gradients as one product each, after the time loop.
             gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dHProj.base, lda: GH, cache.h.base, ldb: H,
                  beta: 1, g.weightHH, ldc: H)
-            accumulateColumnSums(cache.dHProj.base, rows: T * B, cols: GH, into: g.biasHH)
-            accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH)
+            if cache.dHProj.base == cache.dXProj.base {
+                accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH, also: g.biasHH)
+            } else {
+                accumulateColumnSums(cache.dHProj.base, rows: T * B, cols: GH, into: g.biasHH)
+                accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH)
+            }
 
             if l == 0 {
                 let eg = ws.embeddingGrad

@@ -9,7 +9,7 @@ public final class Workspace: @unchecked Sendable {
     public let inputs: UnsafeMutablePointer<Int32>
     public let targets: UnsafeMutablePointer<Int32>
     let layers: [LayerCache]
-    let embedding: FloatBuffer      // (V, G·H): layer 0's W_ihᵀ, so a one-hot product is a row copy
+    let embedding: FloatBuffer      // (V, G·H): layer 0's W_ihᵀ + its biases, so a one-hot product is a row copy
     let embeddingGrad: FloatBuffer  // (V, G·H): its gradient, scattered back into W_ih after backward
     let logits: FloatBuffer         // (T, B, V)
     let dLogits: FloatBuffer        // (T, B, V)
@@ -48,7 +48,8 @@ public final class Workspace: @unchecked Sendable {
         var floats = 0
         for l in 0..<L {
             floats += (T + 1) * B * H * (config.cell.hasCellState ? 2 : 1)  // h, c
-            floats += 2 * T * B * G * H + B * G * H                           // act, xProj (= dXProj), hProj
+            floats += 2 * T * B * G * H                                       // act, xProj (= dXProj)
+            floats += config.cell.foldsRecurrentBias ? 0 : B * G * H          // hProj
             floats += config.cell == .rnn ? 0 : T * B * H                     // aux
             floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
             floats += B * H * (config.cell.hasCellState ? 2 : 1)              // dh, dc

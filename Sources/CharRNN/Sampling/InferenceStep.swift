@@ -12,11 +12,13 @@ import Dispatch
 final class InferenceStep {
     let config: ModelConfig
     private let model: Model
-    private let embedding: FloatBuffer   // (V, G·H): row v = layer 0's W_ih column v + b_ih
+    private let embedding: FloatBuffer   // (V, G·H): row v = layer 0's W_ih column v + b_ih (+ b_hh if folded)
     private let h: FloatBuffer           // (L, H)
     private let c: FloatBuffer           // (L, H): LSTM cell state; empty for other cells
-    private let inputSide: FloatBuffer   // (G·H): x·W_ihᵀ + b_ih of the current layer (layers above 0)
-    private let recurrent: FloatBuffer   // (G·H): h·W_hhᵀ of the current layer
+    private let inputSide: FloatBuffer   // (G·H): x·W_ihᵀ + b_ih (+ b_hh if folded) of the current layer (above 0)
+    /// (G·H): h·W_hhᵀ of the current layer; where the cell folds b_hh in (LSTM, RNN), inputSide +
+    /// h·W_hhᵀ, the whole pre-activation, as the training pass accumulates it.
+    private let recurrent: FloatBuffer
     /// The logits of the last `run`: (V).
     let logits: FloatBuffer
 
@@ -32,12 +34,12 @@ final class InferenceStep {
         recurrent = FloatBuffer(count: GH)
         logits = FloatBuffer(count: V)
         // The one-hot product of layer 0 is a column of W_ih; laid out as rows, a step reads
-        // G·H contiguous floats instead of G·H floats V apart. W + b here is the same single
-        // rounding the general forward does when it adds b_ih to the gathered column.
-        let w0 = weights(layer: 0), table = embedding.base
+        // G·H contiguous floats instead of G·H floats V apart. (W + b_ih) + b_hh here are the same
+        // roundings the general forward does when it builds its own table.
+        let w0 = weights(layer: 0), table = embedding.base, folds = config.cell.foldsRecurrentBias
         for g in 0..<GH {
-            let column = w0.weightIH + g * V
-            for v in 0..<V { table[v * GH + g] = column[v] + w0.biasIH[g] }
+            let column = w0.weightIH + g * V, bias = w0.biasIH[g], second = folds ? w0.biasHH[g] : 0
+            for v in 0..<V { table[v * GH + g] = folds ? column[v] + bias + second : column[v] + bias }
         }
     }
 
@@ -47,17 +49,20 @@ final class InferenceStep {
         return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
     }
 
-    /// inputSide (G·H) = input·W_ihᵀ + b_ih (when there is an input to multiply) and
-    /// recurrent (G·H) = state·W_hhᵀ. Large layers split their rows across threads in one
-    /// parallel region; each row's sum is formed the same way whichever thread forms it.
+    /// inputSide (G·H) = input·W_ihᵀ + b_ih (+ b_hh where the cell folds it in; when there is an
+    /// input to multiply) and recurrent (G·H) = state·W_hhᵀ (+ inputSide where folded). Large
+    /// layers split their rows across threads in one parallel region; each row's sum is formed the
+    /// same way whichever thread forms it.
     private func projections(_ w: LayerParameters, input: UnsafePointer<Float>?, state: UnsafePointer<Float>,
                              inputSide: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>) {
-        let H = config.hidden, GH = config.cell.gateCount * H
+        let H = config.hidden, GH = config.cell.gateCount * H, folds = config.cell.foldsRecurrentBias
         let rows = { (lo: Int, hi: Int) in
             if let input {
                 rowDots(w.weightIH + lo * H, rows: hi - lo, length: H, x: input, bias: w.biasIH + lo, into: inputSide + lo)
+                if folds { for r in lo..<hi { inputSide[r] += w.biasHH[r] } }
             }
-            rowDots(w.weightHH + lo * H, rows: hi - lo, length: H, x: state, bias: nil, into: recurrent + lo)
+            rowDots(w.weightHH + lo * H, rows: hi - lo, length: H, x: state, bias: folds ? UnsafePointer(inputSide) + lo : nil,
+                    into: recurrent + lo)
         }
         let multiplyAdds = GH * H * (input == nil ? 1 : 2)
         let parts = min(Parallelism.threads, GH / 64)
@@ -94,7 +99,7 @@ final class InferenceStep {
             case .lstm:
                 let cell = c.pointer(at: l * H)
                 forEachLaneBlock(H) { j, n in
-                    let u = LSTMCell.units(x: xp, r: rec, bias: b, cPrev: loadLanes(cell + j, n), hidden: H, at: j, count: n)
+                    let u = LSTMCell.units(pre: rec, cPrev: loadLanes(cell + j, n), hidden: H, at: j, count: n)
                     storeLanes(u.c, cell + j, n)
                     storeLanes(u.h, state + j, n)
                 }
@@ -105,7 +110,7 @@ final class InferenceStep {
                 }
             case .rnn:
                 forEachLaneBlock(H) { j, n in
-                    storeLanes(VanillaRNNCell.units(x: xp, r: rec, bias: b, at: j, count: n), state + j, n)
+                    storeLanes(VanillaRNNCell.units(pre: rec, at: j, count: n), state + j, n)
                 }
             }
         }
