@@ -2,11 +2,9 @@
 // register-blocked SIMD micro-kernel, a GEMV path for single-row products (sampling, eval), and
 // the split of large products across threads. The only file that knows about SIMD widths.
 
-import Dispatch
-
 public enum Transpose: Sendable { case none, transposed }
 
-/// How many threads large products may use. Set once from `--threads`; 1 means no Dispatch at all.
+/// How many threads large products may use. Set once from `--threads`; 1 means no worker thread at all.
 public enum Parallelism {
     nonisolated(unsafe) public static var threads: Int = 1
     /// Products smaller than this many multiply-adds run on one thread: waking a second thread
@@ -27,7 +25,7 @@ public enum Parallelism {
             body(0..<extent)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        WorkerPool.shared.run(parts: parts, threads: threads) { p in
             let lo = min(extent, (units * p / parts) * unit)
             let hi = min(extent, (units * (p + 1) / parts) * unit)
             if lo < hi { body(lo..<hi) }

@@ -4,7 +4,6 @@
 // activations, so its logits are bit-identical (InferenceStepTests) and a seed gives the same text;
 // only the memory traffic and call overhead are gone.
 
-import Dispatch
 
 /// The recurrent state and scratch of a batch-of-one model, advanced one character per `run`.
 /// Reads the model's weights in place except layer 0's input weights, which it copies once
@@ -67,7 +66,7 @@ final class InferenceStep {
         let multiplyAdds = GH * H * (input == nil ? 1 : 2)
         let parts = min(Parallelism.threads, GH / 64)
         guard parts > 1, multiplyAdds >= InferenceStep.minimumParallelMultiplyAdds else { return rows(0, GH) }
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        WorkerPool.shared.run(parts: parts, threads: parts) { p in
             rows(GH * p / parts / 4 * 4, p == parts - 1 ? GH : GH * (p + 1) / parts / 4 * 4)
         }
     }
