@@ -48,7 +48,7 @@ public final class Workspace: @unchecked Sendable {
         var floats = 0
         for l in 0..<L {
             floats += (T + 1) * B * H * (config.cell.hasCellState ? 2 : 1)  // h, c
-            floats += 2 * T * B * G * H                                       // act, xProj (= dXProj)
+            floats += T * B * G * H                                           // xProj (= act = dXProj)
             floats += config.cell.foldsRecurrentBias ? 0 : B * G * H          // hProj
             floats += config.cell == .rnn ? 0 : T * B * H                     // aux
             floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
@@ -87,7 +87,8 @@ public final class Workspace: @unchecked Sendable {
         return UnsafeBufferPointer(start: layers[l].c.pointer(at: ((t + 1) * batch + b) * H), count: H)
     }
 
-    /// Layer l's gate values at step t for stream b: G·H values in the cell's gate order.
+    /// Layer l's gate values at step t for stream b: G·H values in the cell's gate order, after a
+    /// forward pass (a training backward pass writes its gradients over them).
     public func gates(layer l: Int, step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
         let GH = config.cell.gateCount * config.hidden
         return UnsafeBufferPointer(start: layers[l].act.pointer(at: (t * batch + b) * GH), count: GH)
