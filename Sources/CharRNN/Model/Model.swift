@@ -164,15 +164,15 @@ public final class Model: @unchecked Sendable {
         let dropout = config.dropout > 0 && L > 1 && ws.layers[1].input.count > 0
         let grads = parameters.gradients
 
-        // Decoder: dW += dLogitsᵀ·top, db += Σ dLogits, dTop = dLogits·W.
+        // Decoder: dW += dLogitsᵀ·top, db += Σ dLogits, dOutput = dLogits·W.
         let top = ws.layers[L - 1].h.pointer(at: B * H)
         gemm(.transposed, .none, m: V, n: H, k: T * B, ws.dLogits.base, lda: V, top, ldb: H,
              beta: 1, parameters.gradients(of: decoderWeight), ldc: H)
         accumulateColumnSums(ws.dLogits.base, rows: T * B, cols: V, into: parameters.gradients(of: decoderBias))
         gemm(.none, .none, m: T * B, n: H, k: V, ws.dLogits.base, lda: V, parameters.values(of: decoderWeight),
-             ldb: H, beta: 0, ws.dTop.base, ldc: H)
+             ldb: H, beta: 0, ws.dOutput.base, ldc: H)
 
-        var dH = ws.dTop.base
+        let dH = ws.dOutput.base
         for l in stride(from: L - 1, through: 0, by: -1) {
             let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: grads)
             let dIn = UnsafePointer(dH)
@@ -211,12 +211,11 @@ public final class Model: @unchecked Sendable {
                 gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dXProj.base, lda: GH, input, ldb: H,
                      beta: 1, g.weightIH, ldc: H)
                 gemm(.none, .none, m: T * B, n: H, k: GH, cache.dXProj.base, lda: GH, w.weightIH, ldb: H,
-                     beta: 0, ws.dBelow.base, ldc: H)
+                     beta: 0, dH, ldc: H)
                 if dropout {
                     let mask = ws.layers[l - 1].dropMask.base
-                    for s in 0..<(T * B * H) { ws.dBelow[s] *= mask[s] }
+                    for s in 0..<(T * B * H) { dH[s] *= mask[s] }
                 }
-                dH = ws.dBelow.base
             }
         }
     }

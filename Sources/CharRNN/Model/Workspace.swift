@@ -13,8 +13,9 @@ public final class Workspace: @unchecked Sendable {
     let embeddingGrad: FloatBuffer  // (V, G·H): its gradient, scattered back into W_ih after backward
     let logits: FloatBuffer         // (T, B, V)
     let dLogits: FloatBuffer        // (T, B, V)
-    let dTop: FloatBuffer           // (T, B, H): ∂loss/∂(top layer output)
-    let dBelow: FloatBuffer         // (T, B, H): ∂loss/∂(a lower layer's output)
+    /// (T, B, H): ∂loss/∂(output of the layer being back-propagated). The decoder writes the top
+    /// layer's; each layer above 0 writes the one below's over it once its time loop has read it.
+    let dOutput: FloatBuffer
 
     /// - Parameter training: allocate the buffers backward and dropout need.
     public init(config: ModelConfig, steps T: Int, batch B: Int, training: Bool) {
@@ -36,8 +37,7 @@ public final class Workspace: @unchecked Sendable {
         embeddingGrad = FloatBuffer(count: training ? V * GH : 0)
         logits = FloatBuffer(count: T * B * V)
         dLogits = FloatBuffer(count: training ? T * B * V : 0)
-        dTop = FloatBuffer(count: training ? T * B * H : 0)
-        dBelow = FloatBuffer(count: training ? T * B * H : 0)
+        dOutput = FloatBuffer(count: training ? T * B * H : 0)
     }
 
     /// Bytes a workspace of these dimensions allocates: the same sums as `init`, so a caller can
@@ -59,7 +59,7 @@ public final class Workspace: @unchecked Sendable {
         }
         floats += V * G * H * (training ? 2 : 1)                              // embedding (+ gradient)
         floats += T * B * V * (training ? 2 : 1)                              // logits (+ gradient)
-        floats += training ? 2 * T * B * H : 0                                // dTop, dBelow
+        floats += training ? T * B * H : 0                                    // dOutput
         return floats * MemoryLayout<Float>.stride + 2 * T * B * MemoryLayout<Int32>.stride
     }
 
