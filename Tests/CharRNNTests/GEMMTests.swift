@@ -75,7 +75,8 @@ final class GEMMTests: XCTestCase {
     /// k past one cache block (KC = 256), n not a multiple of the panel width, m of 1 (the GEMV
     /// path reads the original B) and a column split across two threads.
     func testPrepackedOperandMatchesPerCallPacking() {
-        defer { Parallelism.threads = 1; Parallelism.minimumMultiplyAdds = 1 << 23 }
+        let savedMinimum = Parallelism.minimumMultiplyAdds
+        defer { Parallelism.threads = 1; Parallelism.minimumMultiplyAdds = savedMinimum }
         Parallelism.minimumMultiplyAdds = 0
         var rng = SplitMix64(seed: 99)
         for (m, n, k, threads) in [(13, 70, 300, 1), (1, 45, 20, 1), (24, 96, 17, 2), (50, 512, 128, 1)] {

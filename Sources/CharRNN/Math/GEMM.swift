@@ -7,10 +7,12 @@ public enum Transpose: Sendable { case none, transposed }
 /// How many threads large products may use. Set once from `--threads`; 1 means no worker thread at all.
 public enum Parallelism {
     nonisolated(unsafe) public static var threads: Int = 1
-    /// Products smaller than this many multiply-adds run on one thread: waking a second thread
-    /// costs more than it saves on them (measured: splitting the per-step 50×512×128 recurrent
-    /// product made LSTM-128 training slower, 30k vs 40k chars/s).
-    nonisolated(unsafe) public static var minimumMultiplyAdds: Int = 1 << 23
+    /// Products smaller than this many multiply-adds run on one thread: starting a parallel
+    /// region costs more than it saves on them. With Dispatch (28-40 µs a region) this was 2^23;
+    /// the spinning `WorkerPool` starts one in a few µs, so the softmax, the decoder's bias sums
+    /// and the clipping pass of an LSTM-128 iteration (2-7 million) now split too. The per-step
+    /// products stay inside their stream group's thread whatever this says.
+    nonisolated(unsafe) public static var minimumMultiplyAdds: Int = 1 << 21
 
     /// Runs body on contiguous, disjoint parts of 0 ..< extent, one per thread, each part's
     /// bounds a multiple of `unit` (except the end), or on the whole range on the calling thread

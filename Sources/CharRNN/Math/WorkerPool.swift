@@ -61,7 +61,11 @@ final class WorkerPool: @unchecked Sendable {
 
                 let mine = claimAndRun(region: start >> 40)
                 if finished.add(mine, ordering: .acquiringAndReleasing).newValue < parts {
-                    while finished.load(ordering: .acquiring) < parts {}
+                    var spins = 0
+                    while finished.load(ordering: .acquiring) < parts {
+                        spins += 1
+                        if spins & 255 == 0 { sched_yield() }
+                    }
                 }
                 self.body = nil
             }
@@ -105,6 +109,9 @@ final class WorkerPool: @unchecked Sendable {
                 var spins = 0
                 while t >> 40 == seen {
                     spins += 1
+                    // Yielding now and then lets a thread with work run first when there are
+                    // more threads than cores (`--threads` above the core count).
+                    if spins & 255 == 0 { sched_yield() }
                     if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
                         sleep.lock()
                         sleepers += 1
