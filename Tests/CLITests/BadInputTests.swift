@@ -220,6 +220,19 @@ final class BadInputTests: CLITestCase {
         XCTAssertEqual(try dir.bytes(of: "existing.ckpt"), existing)
     }
 
+    /// Devices are refused before they are read: /dev/zero never ends and /dev/urandom is no text,
+    /// so reading either whole would run until memory ran out.
+    func testDevicesAreRefused() throws {
+        let rows = [
+            Row(arguments: ["train", "/dev/zero"] + Self.tiny, exitCode: Self.data, mentions: ["/dev/zero", "is a device"]),
+            Row(arguments: ["eval", "model.ckpt", "/dev/urandom"], exitCode: Self.data, mentions: ["/dev/urandom", "is a device"]),
+            Row(arguments: ["inspect-cells", "model.ckpt", "/dev/zero"], exitCode: Self.data, mentions: ["/dev/zero", "is a device"]),
+        ]
+        let before = dir.listing()
+        for row in rows { try expectOneLineError(row) }
+        XCTAssertEqual(dir.listing(), before)
+    }
+
     /// A text of more than 10,000 distinct characters trains, with a warning; a text shorter than
     /// one batch trains with smaller batches and says which (RuntimeErrorTests checks the sizes).
     func testWarnings() throws {

@@ -1,4 +1,5 @@
-// Reading a file, whole or a chunk at a time, with errors a user can act on: missing, a directory, unreadable.
+// Reading a file, whole or a chunk at a time, with errors a user can act on: missing, a directory, a
+// device, unreadable.
 
 import Foundation
 #if canImport(Glibc)
@@ -8,12 +9,14 @@ import Glibc
 public enum FileError: Error, Equatable, CustomStringConvertible {
     case notFound(path: String)
     case notAFile(path: String)
+    case device(path: String)
     case unreadable(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .notFound(let path): return "\(path): no such file"
         case .notAFile(let path): return "\(path): is a directory, not a file"
+        case .device(let path): return "\(path): is a device, not a text file"
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         }
     }
@@ -49,7 +52,11 @@ public func forEachChunk(ofFileAt path: String, chunkSize: Int = 1 << 20, reserv
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw FileError.notAFile(path: path) }
+    let kind = info.st_mode & S_IFMT
+    if kind == S_IFDIR { throw FileError.notAFile(path: path) }
+    // A device has no end (/dev/zero) or holds no text (a disk), and cannot be read twice, so it
+    // would be read whole until memory ran out. Pipes, and a terminal typed into, are read.
+    if kind == S_IFBLK || (kind == S_IFCHR && isatty(fd) == 0) { throw FileError.device(path: path) }
     if (info.st_mode & S_IFMT) == S_IFREG { reserve(Int(info.st_size)) }
     var buffer = [UInt8](repeating: 0, count: max(1, chunkSize))
     while true {
