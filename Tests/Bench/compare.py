@@ -125,6 +125,17 @@ def main():
               f"| {fmt(o['sample'])} | {fmt(t['sample'])} | {ratio(o['sample'], t['sample'])} "
               f"| {fmt(o['rss_mib'], 1)} MiB | {fmt(t['rss_mib'], 0)} MiB | {ratio(o['rss_mib'], t['rss_mib'], invert=True)} |")
     print("\nSpeed ratios are charnn ÷ PyTorch; the memory ratio is charnn's peak RSS as a fraction of PyTorch's.")
+    # Each round runs the two sides back to back, so a round's own ratio cancels the machine's
+    # slower and faster minutes better than the ratio of the two medians; on a shared machine the
+    # two can differ (2.03× against 1.89× in one run), and both are worth stating.
+    paired = []
+    for r in raw:
+        ratios = [o["train"] / t["train"] for o, t in zip(r["charnn"], r["pytorch"]) if o["train"] and t["train"]]
+        if ratios:
+            paired.append(f"{r['model']}-{r['hidden']} " + ", ".join(f"{x:.2f}" for x in ratios)
+                          + f" (median {statistics.median(ratios):.2f}×)")
+    if paired:
+        print("\nTraining ratio of each round (charnn ÷ PyTorch): " + "; ".join(paired) + ".")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(raw, f, indent=1)
