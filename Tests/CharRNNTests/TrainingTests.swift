@@ -179,6 +179,61 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A stop requested while a validation pass runs abandons the pass: the latest checkpoint is
+    /// written without it (the best one is left alone) and the run ends there. A stop requested
+    /// before the pass (during a step) still gets the whole pass, as it always has.
+    func testStopDuringValidationAbandonsThePass() throws {
+        let corpus = try Corpus(bytes: Array(String(repeating: "abcd efgh ", count: 400).utf8))
+        var options = TrainingOptions()
+        options.batchSize = 2
+        options.seqLength = 5
+        options.validationFraction = 0.5   // 2,000 characters: 200 validation batches
+        options.evalEvery = 2
+        options.printEvery = 1_000_000
+        func run(stopAfterArming calls: Int) throws -> (summary: TrainingSummary, events: [TrainingEvent], latest: String, best: String) {
+            let model = Model(config: ModelConfig(cell: .gru, layers: 1, hidden: 8, vocabularySize: corpus.vocabulary.count), seed: 3)
+            let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
+            let latest = tempPath("abandon-\(calls).ckpt"), best = tempPath("abandon-\(calls).best.ckpt")
+            for p in [latest, best] { try? FileManager.default.removeItem(atPath: p) }
+            trainer.checkpointPath = latest
+            trainer.bestCheckpointPath = best
+            // Armed by the report that precedes iteration 2's validation; from then on the n-th
+            // call of shouldStop says stop when n > calls. The first call after arming is the
+            // checkpoint's look before its pass, the next ones come between validation batches.
+            var armed = false, count = 0
+            var events: [TrainingEvent] = []
+            let summary = try trainer.run(until: StopCondition(iterations: 10), shouldStop: {
+                guard armed else { return false }
+                count += 1
+                return count > calls
+            }) { event in
+                events.append(event)
+                if case .step(let r) = event, r.iteration == 2 { armed = true }
+            }
+            return (summary, events, latest, best)
+        }
+
+        let during = try run(stopAfterArming: 3)
+        XCTAssertTrue(during.summary.interrupted)
+        XCTAssertEqual(during.summary.iterations, 2)
+        XCTAssertNil(during.summary.validationLoss)
+        XCTAssertFalse(during.events.contains { if case .validated = $0 { return true }; return false })
+        XCTAssertTrue(during.events.contains { if case .warning(let w) = $0 { return w.contains("validation interrupted at iteration 2") }; return false })
+        let saved = during.events.compactMap { event -> String? in if case .saved(let p) = event { return p }; return nil }
+        XCTAssertEqual(saved, [during.latest])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: during.best))
+        let checkpoint = try Checkpoint.read(from: during.latest)
+        XCTAssertEqual(checkpoint.training?.progress.iteration, 2)
+        XCTAssertNil(checkpoint.training?.progress.lastValidationLoss)
+
+        let before = try run(stopAfterArming: 0)
+        XCTAssertTrue(before.summary.interrupted)
+        XCTAssertEqual(before.summary.iterations, 2)
+        XCTAssertNotNil(before.summary.validationLoss)
+        XCTAssertTrue(before.events.contains { if case .validated(let v) = $0 { return v.iteration == 2 }; return false })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: before.best))
+    }
+
     func testTrainingStopsOnNonFiniteLossAndKeepsTheCheckpoint() throws {
         let corpus = try Corpus(bytes: Array(String(repeating: "abcd ", count: 30).utf8))
         var options = TrainingOptions()

@@ -192,17 +192,22 @@ public final class Trainer {
     }
 
     /// Mean loss (nats/char) over the validation split: its own streams and state, from zeros,
-    /// so the training state is untouched.
-    public func validationLoss() -> Double? {
+    /// so the training state is untouched. Nil without a validation split, or when `abandonIf`
+    /// turns true between two of its batches (a stop request during a long pass).
+    public func validationLoss(abandonIf stop: () -> Bool = { false }) -> Double? {
         guard let streams = validationStreams, let ws = validationWorkspace, let vstate = validationState else { return nil }
         vstate.reset()
         var total = 0.0, rng = SplitMix64(seed: 0)
         for k in 0..<streams.batchesPerEpoch {
+            if stop() { return nil }
             streams.fill(ws, batch: k, from: tokens)
             total += model.forward(ws, steps: streams.steps, state: vstate, mode: .evaluation, rng: &rng)
         }
         return total / Double(streams.batchesPerEpoch * streams.batch * streams.steps)
     }
+
+    /// Whether there is a validation split to measure.
+    public var validates: Bool { validationStreams != nil }
 
     /// Trains until `stop` is met or `shouldStop` returns true (checked between iterations),
     /// validating and writing checkpoints every `evalEvery` iterations and at the end.
@@ -222,6 +227,7 @@ public final class Trainer {
         let startIteration = progress.iteration
         let secondsBefore = progress.trainingSeconds
         var interrupted = false
+        var validationAbandoned = false
 
         func elapsed() -> Double { (clock.now - start).seconds }
         func finished() -> Bool {
@@ -255,11 +261,22 @@ public final class Trainer {
             guard allFinite(model.parameters.values) && optimizer.slots.allSatisfy(allFinite) else {
                 throw TrainingError.nonFinite(iteration: progress.iteration, what: "the parameters")
             }
-            let valLoss = validationLoss()
+            // A stop requested during a validation pass (minutes on a large corpus) abandons it: the
+            // latest checkpoint is written without it and the run ends. A stop requested before
+            // still gets its final validation, as it always has.
+            let stopRequestedBefore = shouldStop()
+            let valLoss = validationLoss(abandonIf: { !stopRequestedBefore && shouldStop() })
+            let abandoned = validates && valLoss == nil
+            if abandoned {
+                validationAbandoned = true
+                interrupted = true
+                report(.warning("validation interrupted at iteration \(progress.iteration); "
+                                + "the latest checkpoint is written without it, the best one is kept"))
+            }
             if let valLoss, !valLoss.isFinite {
                 throw TrainingError.nonFinite(iteration: progress.iteration, what: "the validation loss")
             }
-            progress.lastValidationLoss = valLoss
+            if !abandoned { progress.lastValidationLoss = valLoss }
             var isBest = false
             if let valLoss {
                 isBest = progress.bestValidationLoss.map { valLoss < $0 } ?? true
@@ -270,7 +287,7 @@ public final class Trainer {
             progress.trainingSeconds = secondsBefore + elapsed()
             if maxRollbacks > 0 { lastGood = GoodState(self) }
             // Without a validation split, the latest is the best we know of.
-            let paths = [checkpointPath, isBest || valLoss == nil ? bestCheckpointPath : nil].compactMap { $0 }
+            let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
             let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot).safeTensors
             for path in paths {
@@ -324,10 +341,11 @@ public final class Trainer {
                     }
                     if validating && !last {
                         try checkpoint()
+                        if validationAbandoned { break }
                         windowStart = clock.now; windowIterations = 0
                     }
                 }
-                try checkpoint()
+                if !validationAbandoned { try checkpoint() }
                 break
             } catch TrainingError.nonFinite(let iteration, let what) where rollbacksUsed < maxRollbacks && lastGood != nil {
                 rollbacksUsed += 1
