@@ -261,7 +261,7 @@ public final class Trainer {
             guard allFinite(model.parameters.values) && optimizer.slots.allSatisfy(allFinite) else {
                 throw TrainingError.nonFinite(iteration: progress.iteration, what: "the parameters")
             }
-            // A stop requested during a validation pass (minutes on a large corpus) abandons it: the
+            // A stop requested during a validation pass (up to minutes on a large corpus) abandons it: the
             // latest checkpoint is written without it and the run ends. A stop requested before
             // still gets its final validation, as it always has.
             let stopRequestedBefore = shouldStop()
