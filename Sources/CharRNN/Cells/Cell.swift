@@ -66,6 +66,8 @@ struct LayerParameters {
 /// The activations one layer keeps from forward for backward, allocated once for (T, B).
 final class LayerCache {
     let steps: Int, batch: Int, hidden: Int, gates: Int, inputSize: Int
+    /// The cell adds each step's recurrent product into `xProj` (see `CellKind.foldsRecurrentBias`).
+    let foldsRecurrentBias: Bool
     let h: FloatBuffer       // (T+1, B, H): h[0] is the initial state, h[t+1] the output of step t
     let c: FloatBuffer       // (T+1, B, H): LSTM cell state; empty for other cells
     let aux: FloatBuffer     // (T, B, H): LSTM tanh(c_{t+1}); GRU W_hn·h_t + b_hn
@@ -100,12 +102,13 @@ final class LayerCache {
 
     init(kind: CellKind, steps T: Int, batch B: Int, hidden H: Int, inputSize I: Int, needsInput: Bool, needsMask: Bool) {
         steps = T; batch = B; hidden = H; gates = kind.gateCount; inputSize = I
+        foldsRecurrentBias = kind.foldsRecurrentBias
         let GH = kind.gateCount * H
         h = FloatBuffer(count: (T + 1) * B * H)
         c = FloatBuffer(count: kind.hasCellState ? (T + 1) * B * H : 0)
         aux = FloatBuffer(count: kind == .rnn ? 0 : T * B * H)
         xProj = FloatBuffer(count: T * B * GH)
-        hProj = FloatBuffer(count: kind.foldsRecurrentBias ? 0 : B * GH)
+        hProj = FloatBuffer(count: foldsRecurrentBias ? 0 : B * GH)
         dHProjStorage = kind == .gru ? FloatBuffer(count: T * B * GH) : nil
         dh = FloatBuffer(count: B * H)
         dc = FloatBuffer(count: kind.hasCellState ? B * H : 0)
@@ -154,7 +157,7 @@ extension RecurrentCell {
     static func recurrentProjection(_ w: LayerParameters, _ cache: LayerCache, step t: Int, batch B: Int,
                                     streams: Range<Int>) {
         let H = cache.hidden, GH = cache.gates * H, b0 = streams.lowerBound
-        let folds = cache.hProj.count == 0
+        let folds = cache.foldsRecurrentBias
         let h = cache.h.pointer(at: (t * B + b0) * H)
         let out = folds ? cache.xProj.pointer(at: (t * B + b0) * GH) : cache.hProj.pointer(at: b0 * GH)
         let beta: Float = folds ? 1 : 0

@@ -109,15 +109,17 @@ final class WorkerPool: @unchecked Sendable {
                 var spins = 0
                 while t >> 40 == seen {
                     spins += 1
-                    // Yielding now and then lets a thread with work run first when there are
-                    // more threads than cores (`--threads` above the core count).
-                    if spins & 255 == 0 { sched_yield() }
-                    if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline {
-                        sleep.lock()
-                        sleepers += 1
-                        while ticket.load(ordering: .acquiring) >> 40 == seen { sleep.wait() }
-                        sleepers -= 1
-                        sleep.unlock()
+                    if spins & 255 == 0 {
+                        // Yielding now and then lets a thread with work run first when there are
+                        // more threads than cores (`--threads` above the core count).
+                        sched_yield()
+                        if DispatchTime.now().uptimeNanoseconds > deadline {
+                            sleep.lock()
+                            sleepers += 1
+                            while ticket.load(ordering: .acquiring) >> 40 == seen { sleep.wait() }
+                            sleepers -= 1
+                            sleep.unlock()
+                        }
                     }
                     t = ticket.load(ordering: .acquiring)
                 }

@@ -37,10 +37,24 @@ public final class Model: @unchecked Sendable {
         parameters.values.base.update(from: values.baseAddress!, count: values.count)
     }
 
-    private func layer(_ l: Int, in buffer: FloatBuffer) -> LayerParameters {
+    /// Layer l's weights (or gradients) inside `buffer`: the values or the gradients.
+    func layer(_ l: Int, in buffer: FloatBuffer) -> LayerParameters {
         let base = 4 * l
         func at(_ i: Int) -> UnsafeMutablePointer<Float> { buffer.pointer(at: parameters.views[base + i].offset) }
         return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
+    }
+
+    /// Lays out layer 0's input table (V, G·H): row v is W_ih's column v + b_ih (+ b_hh where the
+    /// cell folds it in), the pre-activation a one-hot v contributes. The batch forward pass and
+    /// sampling's `InferenceStep` both build it here, so the biases are added once per table
+    /// instead of once per position, with the same roundings in the same order on both paths.
+    func fillInputTable(_ table: UnsafeMutablePointer<Float>) {
+        let V = config.vocabularySize, GH = config.cell.gateCount * config.hidden
+        let w0 = layer(0, in: parameters.values), folds = config.cell.foldsRecurrentBias
+        for g in 0..<GH {
+            let column = w0.weightIH + g * V, bias = w0.biasIH[g], second = folds ? w0.biasHH[g] : 0
+            for v in 0..<V { table[v * GH + g] = folds ? column[v] + bias + second : column[v] + bias }
+        }
     }
 
     private var decoderWeight: TensorView { parameters.views[4 * config.layers] }
@@ -68,20 +82,11 @@ public final class Model: @unchecked Sendable {
         precondition(mode != .training || ws.dLogits.count > 0, "a training pass needs a workspace made with training: true")
 
         // Layer 0's one-hot product is a column of W_ih. A batch with more positions than
-        // characters reads them as rows of W_ihᵀ, transposed once; a short pass (sampling reads
-        // one character at a time) gathers the column directly instead.
-        // The table's rows hold the biases too (b_ih, then b_hh where the cell folds it in), added
-        // once per pass instead of once per position: the same roundings, in the same order.
-        let w0 = layer(0, in: parameters.values)
+        // characters reads them as rows of the input table, laid out once; a short pass (sampling
+        // reads one character at a time) gathers the column directly instead.
         let folds = config.cell.foldsRecurrentBias
         let transposeEmbedding = T * B >= V
-        if transposeEmbedding {
-            let table = ws.embedding.base
-            for g in 0..<GH {
-                let column = w0.weightIH + g * V, bias = w0.biasIH[g], second = folds ? w0.biasHH[g] : 0
-                for v in 0..<V { table[v * GH + g] = folds ? column[v] + bias + second : column[v] + bias }
-            }
-        }
+        if transposeEmbedding { fillInputTable(ws.embedding.base) }
 
         for l in 0..<L {
             let cache = ws.layers[l], w = layer(l, in: parameters.values)

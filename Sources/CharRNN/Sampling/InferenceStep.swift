@@ -33,19 +33,8 @@ final class InferenceStep {
         recurrent = FloatBuffer(count: GH)
         logits = FloatBuffer(count: V)
         // The one-hot product of layer 0 is a column of W_ih; laid out as rows, a step reads
-        // G·H contiguous floats instead of G·H floats V apart. (W + b_ih) + b_hh here are the same
-        // roundings the general forward does when it builds its own table.
-        let w0 = weights(layer: 0), table = embedding.base, folds = config.cell.foldsRecurrentBias
-        for g in 0..<GH {
-            let column = w0.weightIH + g * V, bias = w0.biasIH[g], second = folds ? w0.biasHH[g] : 0
-            for v in 0..<V { table[v * GH + g] = folds ? column[v] + bias + second : column[v] + bias }
-        }
-    }
-
-    private func weights(layer l: Int) -> LayerParameters {
-        let p = model.parameters
-        func at(_ i: Int) -> UnsafeMutablePointer<Float> { p.values(of: p.views[4 * l + i]) }
-        return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
+        // G·H contiguous floats instead of G·H floats V apart.
+        model.fillInputTable(embedding.base)
     }
 
     /// inputSide (G·H) = input·W_ihᵀ + b_ih (+ b_hh where the cell folds it in; when there is an
@@ -58,7 +47,7 @@ final class InferenceStep {
         let rows = { (lo: Int, hi: Int) in
             if let input {
                 rowDots(w.weightIH + lo * H, rows: hi - lo, length: H, x: input, bias: w.biasIH + lo, into: inputSide + lo)
-                if folds { for r in lo..<hi { inputSide[r] += w.biasHH[r] } }
+                if folds { axpy(1, w.biasHH + lo, inputSide + lo, hi - lo) }
             }
             rowDots(w.weightHH + lo * H, rows: hi - lo, length: H, x: state, bias: folds ? UnsafePointer(inputSide) + lo : nil,
                     into: recurrent + lo)
@@ -87,7 +76,7 @@ final class InferenceStep {
         let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
         let rec = recurrent.base
         for l in 0..<config.layers {
-            let w = weights(layer: l)
+            let w = model.layer(l, in: model.parameters.values)
             let state = h.pointer(at: l * H)  // (H): h_t in, h_{t+1} out
             let xp = l == 0 ? embedding.pointer(at: Int(id) * GH) : inputSide.base
             projections(w, input: l == 0 ? nil : h.pointer(at: (l - 1) * H), state: state, inputSide: xp, recurrent: rec)
