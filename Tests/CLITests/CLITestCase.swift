@@ -56,15 +56,13 @@ class CLITestCase: XCTestCase {
 
     // MARK: - Error checks
 
-    /// A wrong command line: exit 64, nothing on stdout, exactly one stderr line `charnn: error: …` naming
-    /// each of `mentions` and then the usage (`(usage: …; see 'charnn help …')`); no file appears in
-    /// the test directory.
-    func expectUsageError(_ arguments: [String], mentions: [String], usage: String,
-                          file: StaticString = #filePath, line: UInt = #line) throws {
-        let before = dir.listing()
-        let result = try run(arguments)
-        let context = "\n\(result)"
-        XCTAssertEqual(result.exitCode, 64, "exit code" + context, file: file, line: line)
+    /// What every failing command must show: `exitCode`, nothing on stdout, and exactly one stderr
+    /// line, `charnn: error: …`, naming each of `mentions`, with no trap message or backtrace.
+    /// Returns that line for the caller's own checks.
+    @discardableResult
+    func checkOneErrorLine(_ result: CommandResult, exitCode: Int32, mentions: [String], context: String,
+                           file: StaticString = #filePath, line: UInt = #line) -> String {
+        XCTAssertEqual(result.exitCode, exitCode, "exit code" + context, file: file, line: line)
         XCTAssertEqual(result.stdout, "", "stdout must be empty" + context, file: file, line: line)
         let lines = result.stderrLines
         XCTAssertEqual(lines.count, 1, "exactly one line on stderr" + context, file: file, line: line)
@@ -73,9 +71,23 @@ class CLITestCase: XCTestCase {
         for m in mentions {
             XCTAssertTrue(first.contains(m), "the error line should mention '\(m)'" + context, file: file, line: line)
         }
+        for trace in ["Fatal error", "Backtrac", "crashed", "Illegal instruction"] {
+            XCTAssertFalse(result.stderr.contains(trace), "a trap" + context, file: file, line: line)
+        }
+        return first
+    }
+
+    /// A wrong command line: exit 64, nothing on stdout, exactly one stderr line `charnn: error: …` naming
+    /// each of `mentions` and then the usage (`(usage: …; see 'charnn help …')`); no file appears in
+    /// the test directory.
+    func expectUsageError(_ arguments: [String], mentions: [String], usage: String,
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = dir.listing()
+        let result = try run(arguments)
+        let context = "\n\(result)"
+        let first = checkOneErrorLine(result, exitCode: 64, mentions: mentions, context: context, file: file, line: line)
         XCTAssertTrue(first.contains(" (\(usage); see 'charnn help"), "the error line should end with the usage" + context,
                       file: file, line: line)
-        XCTAssertFalse(result.stderr.contains("Fatal error"), context, file: file, line: line)
         XCTAssertEqual(dir.listing(), before, "a usage error must not write anything" + context, file: file, line: line)
     }
 
@@ -86,14 +98,7 @@ class CLITestCase: XCTestCase {
         let before = dir.listing()
         let result = try run(arguments)
         let context = "\n\(result)"
-        XCTAssertEqual(result.exitCode, 1, "exit code" + context, file: file, line: line)
-        XCTAssertEqual(result.stdout, "", "stdout must be empty" + context, file: file, line: line)
-        XCTAssertEqual(result.stderrLines.count, 1, "exactly one line on stderr" + context, file: file, line: line)
-        let first = result.stderrLines.first ?? ""
-        XCTAssertTrue(first.hasPrefix("charnn: error: "), "stderr line" + context, file: file, line: line)
-        for m in mentions {
-            XCTAssertTrue(first.contains(m), "the error should mention '\(m)'" + context, file: file, line: line)
-        }
+        checkOneErrorLine(result, exitCode: 1, mentions: mentions, context: context, file: file, line: line)
         if !mayWrite {
             XCTAssertEqual(dir.listing(), before, "a failed command must not leave files" + context, file: file, line: line)
         }

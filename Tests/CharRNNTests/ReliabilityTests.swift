@@ -5,21 +5,19 @@
 import Foundation
 import XCTest
 @testable import CharRNN
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 final class ReliabilityTests: XCTestCase {
-    private var directory = ""
+    private var scratch: TemporaryDirectory!
+    /// A fresh directory for each test, removed after it.
+    private var directory: String { scratch.path }
 
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "reliability-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-    }
+    override func setUpWithError() throws { scratch = try TemporaryDirectory(prefix: "reliability-tests") }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    override func tearDownWithError() throws { scratch.remove() }
 
     private func listing() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: directory).sorted() }
 

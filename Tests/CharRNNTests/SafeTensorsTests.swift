@@ -2,22 +2,20 @@
 // every kind of damaged file, and the crash-safety promises of the atomic writer.
 import CharRNN
 import Foundation
+import TestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
 
 final class SafeTensorsTests: XCTestCase {
-    private var directory = ""
+    private var scratch: TemporaryDirectory!
+    /// A fresh directory for each test, removed after it.
+    private var directory: String { scratch.path }
 
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "safetensors-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-    }
+    override func setUpWithError() throws { scratch = try TemporaryDirectory(prefix: "safetensors-tests") }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    override func tearDownWithError() throws { scratch.remove() }
 
     // MARK: - CRC-32
 
