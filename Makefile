@@ -3,6 +3,8 @@
 
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 PYTHON ?= python3
+# bash for `set -o pipefail` in `make test`.
+SHELL := /bin/bash
 BIN := .build/release/charnn
 
 # make train: the default model, for a few minutes, then a sample.
@@ -59,11 +61,18 @@ sample:
 
 # All tests on the debug build, then the end-to-end tests again on the release binary users run
 # (built with -Ounchecked, so it must be checked on its own).
+# The output is also kept in .build/test-*.log; when a run fails, its failing checks are printed again
+# at the end, so a CI log cut to its last lines still shows what failed.
 test:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test-debug.log \
+	  || $(call test_failures,.build/test-debug.log)
 	$(SWIFT) build -c release --product charnn
-	CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests
+	set -o pipefail; CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests 2>&1 \
+	  | tee .build/test-release.log || $(call test_failures,.build/test-release.log)
+
+test_failures = { echo "==> make test failed; the failing checks (whole output in $(1)):"; \
+	grep -E ': error: |Fatal error|Test Case .* failed' $(1); exit 1; }
 
 # Speed and memory. BENCH_FLAGS passes options through, e.g. BENCH_FLAGS="--json --models lstm".
 BENCH_FLAGS ?=

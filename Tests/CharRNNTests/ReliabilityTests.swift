@@ -59,15 +59,21 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: path))), new)
     }
 
-    /// Temporaries of processes that no longer exist (kill -9 mid-write) are removed by the next write
-    /// of the same file; those of a live process, and other files' temporaries, are left alone.
-    func testStaleTemporariesOfDeadProcessesAreRemoved() throws {
+    /// The pid of a process that has exited, as a killed writer's is.
+    private func deadProcessID() throws -> Int32 {
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
         try finished.run()
         finished.waitUntilExit()
         let dead = finished.processIdentifier
         XCTAssertNotEqual(kill(dead, 0), 0, "pid \(dead) should be gone")
+        return dead
+    }
+
+    /// Temporaries of processes that no longer exist (kill -9 mid-write) are removed by the next write
+    /// of the same file; those of a live process, and other files' temporaries, are left alone.
+    func testStaleTemporariesOfDeadProcessesAreRemoved() throws {
+        let dead = try deadProcessID()
         let alive = getppid()
         let names = [".model.ckpt.tmp-\(dead)-abc", ".model.ckpt.tmp-\(getpid())-old", ".model.ckpt.tmp-\(alive)-def",
                      ".other.ckpt.tmp-\(dead)-ghi", ".model.ckpt.tmp-notapid"]
@@ -75,6 +81,27 @@ final class ReliabilityTests: XCTestCase {
         try AtomicFile.write([1, 2, 3], to: directory + "/model.ckpt")
         XCTAssertEqual(try listing(), [".model.ckpt.tmp-\(alive)-def", ".model.ckpt.tmp-notapid", ".other.ckpt.tmp-\(dead)-ghi",
                                        "model.ckpt"].sorted())
+    }
+
+    /// A run killed while writing the best checkpoint leaves that file's temporary; the next run's
+    /// writes of the latest checkpoint would not remove it, and a kill during one of them would leave
+    /// two. So a run clears both checkpoints' stale temporaries before its first step.
+    func testTrainingStartsByRemovingStaleTemporariesOfBothCheckpoints() throws {
+        let dead = try deadProcessID()
+        let alive = getppid()
+        let stale = [".model.ckpt.tmp-\(dead)-abc", ".model.best.ckpt.tmp-\(dead)-def"]
+        let live = ".model.best.ckpt.tmp-\(alive)-ghi"
+        for name in stale + [live] { _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data([1])) }
+        let trainer = try trainer(writingTo: directory + "/model.ckpt")
+        trainer.bestCheckpointPath = directory + "/model.best.ckpt"
+        var atFirstStep: [String]?
+        let summary = try trainer.run(until: StopCondition(iterations: 1), shouldStop: {
+            if atFirstStep == nil { atFirstStep = try? self.listing() }
+            return false
+        }, report: { _ in })
+        XCTAssertEqual(summary.iterations, 1)
+        XCTAssertEqual(atFirstStep, [live], "before any write, only the live process's temporary is left")
+        XCTAssertEqual(try listing(), [live, "model.best.ckpt", "model.ckpt"].sorted())
     }
 
     // MARK: - Non-finite numbers

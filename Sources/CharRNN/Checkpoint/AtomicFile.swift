@@ -31,6 +31,18 @@ public enum AtomicFile {
     /// ".model.ckpt.tmp-": the temporary files for `model.ckpt` are ".model.ckpt.tmp-<pid>-<random>".
     static func temporaryPrefix(_ base: String) -> String { ".\(base).tmp-" }
 
+    /// Removes the temporaries left for `path` by processes that no longer exist. A write does this
+    /// for its own path; a run that writes several files (the latest and the best checkpoint) calls it
+    /// for each at its start, so one killed while writing the best checkpoint does not leave that
+    /// temporary behind until the validation loss next improves.
+    public static func removeStaleTemporaries(for path: String) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !base.isEmpty, base != ".", base != ".." else { return }
+        removeStaleTemporaries(directory: directory, base: base)
+    }
+
     /// Removes this file's temporaries whose writing process no longer exists: a kill -9 during a
     /// write leaves one behind, and a run killed every few hours would otherwise pile them up.
     /// A temporary of a live process (another run writing the same path) is left alone.

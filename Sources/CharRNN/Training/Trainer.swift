@@ -215,6 +215,8 @@ public final class Trainer {
                     report: (TrainingEvent) -> Void) throws -> TrainingSummary {
         for w in warnings { report(.warning(w)) }
         warnings.removeAll()
+        // A killed earlier run may have left a temporary of either checkpoint; each write clears only its own.
+        for path in [checkpointPath, bestCheckpointPath].compactMap({ $0 }) { AtomicFile.removeStaleTemporaries(for: path) }
         report(.started(TrainingStart(parameterCount: model.parameters.count, trainCharacters: trainStreams.range.count,
                                       validationCharacters: validationStreams?.range.count ?? 0,
                                       batchesPerEpoch: batchesPerEpoch, resumedAt: resumedAt)))
