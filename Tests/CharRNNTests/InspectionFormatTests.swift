@@ -194,10 +194,9 @@ final class InspectionFormatTests: XCTestCase {
     /// Dumps stream into a temporary file: the target appears only on commit, and a writer given
     /// up (an error half-way) leaves the old file and no temporary file behind.
     func testAtomicFileWriterReplacesOnlyOnCommit() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-atomic-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("dump.tsv").path
+        let dir = try TemporaryDirectory(prefix: "charnn-atomic")
+        defer { dir.remove() }
+        let path = dir.file("dump.tsv").path
         try AtomicFile.write(Array("old\n".utf8), to: path)
 
         var writer: AtomicFileWriter? = try AtomicFileWriter(path: path)

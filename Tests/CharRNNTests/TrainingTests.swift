@@ -25,11 +25,14 @@ final class TrainingTests: XCTestCase {
         return (model, corpus.vocabulary, summary)
     }()
 
-    func tempPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
+    private var scratch: TemporaryDirectory!
+
+    override func setUpWithError() throws { scratch = try TemporaryDirectory(prefix: "training-tests") }
+
+    override func tearDownWithError() throws { scratch.remove() }
+
+    /// A path in this test's own directory, removed after the test.
+    func tempPath(_ name: String) -> String { scratch.file(name).path }
 
     func testSmallLSTMMemorisesAShortText() throws {
         let (model, vocabulary, summary) = TrainingTests.memorised
