@@ -192,8 +192,9 @@ enum TrainCommand {
         // mount or a full quota shows only when something is written. The probe is named as the
         // checkpoint writer names its temporaries, so the next write removes one left by a kill -9.
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        // A probe of a killed process that had our pid would make O_EXCL fail: clear those first.
-        AtomicFile.removeStaleTemporaries(for: path)
+        // Stale temporaries of both checkpoints go first: a probe of a killed process that had our pid
+        // would make O_EXCL fail, and one killed here must not leave a second temporary beside a first.
+        for stale in [path, bestPath(for: path)] { AtomicFile.removeStaleTemporaries(for: stale) }
         let probe = (directory.hasSuffix("/") ? directory : directory + "/") + ".\(name).tmp-\(getpid())-probe"
         let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
