@@ -36,11 +36,18 @@ public enum AtomicFile {
     /// for each at its start, so one killed while writing the best checkpoint does not leave that
     /// temporary behind until the validation loss next improves.
     public static func removeStaleTemporaries(for path: String) {
+        guard let (directory, base) = split(path) else { return }
+        removeStaleTemporaries(directory: directory, base: base)
+    }
+
+    /// "runs/model.ckpt" → ("runs/", "model.ckpt"); "model.ckpt" → ("", "model.ckpt"); nil when the
+    /// path does not end in a file name.
+    static func split(_ path: String) -> (directory: String, base: String)? {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[...$0]) } ?? ""
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !base.isEmpty, base != ".", base != ".." else { return }
-        removeStaleTemporaries(directory: directory, base: base)
+        guard !base.isEmpty, base != ".", base != ".." else { return nil }
+        return (directory, base)
     }
 
     /// Removes this file's temporaries whose writing process no longer exists: a kill -9 during a
@@ -78,12 +85,10 @@ public final class AtomicFileWriter {
     init(path: String, writer: @escaping AtomicFile.Writer) throws {
         self.path = path
         self.writer = writer
-        let slash = path.lastIndex(of: "/")
-        prefix = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !base.isEmpty, base != ".", base != ".." else {
+        guard let (directory, base) = AtomicFile.split(path) else {
             throw CheckpointError.writeFailed(path: path, reason: "the path does not name a file")
         }
+        prefix = directory
         AtomicFile.removeStaleTemporaries(directory: prefix, base: base)
         temp = "\(prefix)\(AtomicFile.temporaryPrefix(base))\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
         fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
