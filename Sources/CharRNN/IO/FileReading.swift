@@ -57,7 +57,7 @@ public func forEachChunk(ofFileAt path: String, chunkSize: Int = 1 << 20, reserv
     // A device has no end (/dev/zero) or holds no text (a disk), and cannot be read twice, so it
     // would be read whole until memory ran out. Pipes, and a terminal typed into, are read.
     if kind == S_IFBLK || (kind == S_IFCHR && isatty(fd) == 0) { throw FileError.device(path: path) }
-    if (info.st_mode & S_IFMT) == S_IFREG { reserve(Int(info.st_size)) }
+    if kind == S_IFREG { reserve(Int(info.st_size)) }
     var buffer = [UInt8](repeating: 0, count: max(1, chunkSize))
     while true {
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

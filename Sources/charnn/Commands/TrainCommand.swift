@@ -189,19 +189,16 @@ enum TrainCommand {
             throw RuntimeError("cannot write \(path): \(directory) is not a directory")
         }
         // Creating a file is the only sure test: permission bits do not bind root, and a read-only
-        // mount or a full quota shows only when something is written. The probe is named as the
-        // checkpoint writer names its temporaries, so the next write removes one left by a kill -9.
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        // Stale temporaries of both checkpoints go first: a probe of a killed process that had our pid
-        // would make O_EXCL fail, and one killed here must not leave a second temporary beside a first.
-        for stale in [path, bestPath(for: path)] { AtomicFile.removeStaleTemporaries(for: stale) }
-        let probe = (directory.hasSuffix("/") ? directory : directory + "/") + ".\(name).tmp-\(getpid())-probe"
-        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw RuntimeError("cannot write \(path): directory \(directory) is not writable (\(String(cString: strerror(errno))))")
+        // mount or a full quota shows only when something is written. The probe is the checkpoint
+        // writer's own temporary file, given up at once: it clears the output's stale temporaries as a
+        // write does, and one left by a kill -9 here is cleared by the next. The best checkpoint's
+        // stale temporaries go first, so a kill here never leaves a second beside one of those.
+        AtomicFile.removeStaleTemporaries(for: bestPath(for: path))
+        do {
+            try AtomicFileWriter(path: path).abort()
+        } catch CheckpointError.writeFailed(_, let reason) {
+            throw RuntimeError("cannot write \(path): directory \(directory) is not writable (\(reason))")
         }
-        close(fd)
-        unlink(probe)
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw RuntimeError("cannot write \(path): it is a directory")
         }
