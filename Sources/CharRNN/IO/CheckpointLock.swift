@@ -35,6 +35,7 @@ public final class CheckpointLock {
                 let reason = String(cString: strerror(errno))
                 let holder = busy ? CheckpointLock.holder(fd) : nil
                 close(fd)
+                fd = -1  // the lock file is the holder's: deinit must not remove it
                 if busy { throw OutputRefusal.locked(checkpoint: checkpoint, pid: holder) }
                 throw OutputRefusal.lockFailed(checkpoint: checkpoint, lock: path, reason: reason)
             }

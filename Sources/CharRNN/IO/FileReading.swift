@@ -47,6 +47,7 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
 public func forEachChunk(ofFileAt path: String, chunkSize: Int = 1 << 20, reserve: (Int) -> Void = { _ in },
                          _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
     let fd = path == standardInputPath ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC)
+    let path = path == standardInputPath ? "standard input" : path  // as errors name it
     if fd < 0 {
         let e = errno
         if e == ENOENT || e == ENOTDIR { throw FileError.notFound(path: path) }
