@@ -153,6 +153,7 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertThrowsError(try CheckpointLock(checkpoint: "./x.ckpt")) {
             XCTAssertEqual($0 as? OutputRefusal, .locked(checkpoint: "./x.ckpt", pid: getpid()))
         }
+        XCTAssertEqual(String(decoding: try dir.bytes(of: ".x.ckpt.lock"), as: UTF8.self), "\(getpid())\n", "the refused keeps off the file")
         lock.release()
         XCTAssertFalse(dir.exists(".x.ckpt.lock"), "released locks leave no file")
         XCTAssertNoThrow(try CheckpointLock(checkpoint: "x.ckpt").release())
