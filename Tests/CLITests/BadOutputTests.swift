@@ -76,6 +76,9 @@ extension BadInputTests {
                 mentions: ["dangling.ckpt", "symbolic link"]),
             Row(arguments: ["train", "corpus.txt"] + run + ["--metrics", "new.best.ckpt"], exitCode: Self.data,
                 mentions: ["new.best.ckpt", "same file"]),
+            // The default output: the checkpoints directory is not made for a run that is refused.
+            Row(arguments: ["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--metrics", "./corpus.txt"], exitCode: Self.data,
+                mentions: ["./corpus.txt", "same file as corpus.txt"]),
             // A checkpoint that existed before the run: explicit --output, --resume X --output Y, a best checkpoint.
             Row(arguments: ["train", "corpus.txt", "--resume", "model.ckpt", "--iterations", "4", "--output", "existing.ckpt"],
                 exitCode: Self.data, mentions: ["existing.ckpt", "existing checkpoint", "--force"]),

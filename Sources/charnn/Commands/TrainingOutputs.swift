@@ -27,6 +27,9 @@ final class TrainingOutputs {
         let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
                                                 force: args.flag("--force"))
         try safety.checkIdentityAndKind()
+        if TrainingOutputs.directoryName(output) == "checkpoints" {  // the default location, made on demand
+            try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
+        }
         try TrainingOutputs.probe(output)
         for checkpoint in [output, TrainingFiles.bestPath(for: output)] {
             locks.append(try CheckpointLock(checkpoint: checkpoint))
@@ -42,7 +45,7 @@ final class TrainingOutputs {
 
     deinit { release() }
 
-    /// The directory the checkpoint goes in must exist (the default one is created).
+    /// The directory the checkpoint goes in must exist (the default one is made after the checks).
     static func checkDirectory(_ path: String) throws {
         guard !path.isEmpty, !path.hasSuffix("/") else {
             throw RuntimeError("--output '\(path)' does not name a file")
@@ -50,12 +53,7 @@ final class TrainingOutputs {
         let directory = directoryName(path)
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
-            // The default location is created on demand; a user's own path must exist.
-            if directory == "checkpoints" {
-                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } else {
-                throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
-            }
+            if directory != "checkpoints" { throw RuntimeError("cannot write \(path): directory \(directory) does not exist") }
         } else if !isDir.boolValue {
             throw RuntimeError("cannot write \(path): \(directory) is not a directory")
         }
