@@ -9,16 +9,12 @@ final class MetricsFile {
     let path: String
     private let handle: FileHandle
 
+    /// Opened for appending (O_APPEND), so a pipe or terminal works too.
     init(path: String) throws {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw RuntimeError("cannot create metrics file \(path)")
-            }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw RuntimeError("cannot open metrics file \(path) for writing") }
-        handle = h
-        handle.seekToEndOfFile()
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RuntimeError("cannot create metrics file \(path): \(String(cString: strerror(errno)))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     func append(_ fields: [(String, Any)]) {

@@ -285,12 +285,14 @@ final class BadInputTests: CLITestCase {
         }
     }
 
-    /// Every file below the test directory with its bytes.
+    /// Every file below the test directory with its bytes (a symbolic link: where it points).
     func snapshot() throws -> [String: Data] {
         var files: [String: Data] = [:]
         for name in dir.listing() {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir.file(name).path, isDirectory: &isDirectory), isDirectory.boolValue {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file(name).path) {
+                files[name + " -> "] = Data(target.utf8)
+            } else if FileManager.default.fileExists(atPath: dir.file(name).path, isDirectory: &isDirectory), isDirectory.boolValue {
                 files[name + "/"] = Data()
             } else {
                 files[name] = try Data(contentsOf: dir.file(name))

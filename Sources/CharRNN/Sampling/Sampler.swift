@@ -38,7 +38,8 @@ public final class Sampler {
 
     /// Generates `options.length` characters, calling `emit` with each as soon as it is drawn.
     /// Throws if the priming text has characters outside the vocabulary.
-    public func generate(_ options: SamplingOptions, emit: (Unicode.Scalar) -> Void) throws {
+    /// An error thrown by `emit` stops the sample there and is passed on.
+    public func generate(_ options: SamplingOptions, emit: (Unicode.Scalar) throws -> Void) throws {
         // Made per call, from the weights as they are now, so a sampler never reads stale ones.
         let stepper = InferenceStep(model: model)
         try generate(options, step: { stepper.run($0); return UnsafePointer(stepper.logits.base) }, emit: emit)
@@ -47,7 +48,7 @@ public final class Sampler {
     /// The sampling loop over any way of stepping the model: `step(id)` feeds one character and
     /// returns the next character's logits (V). Tests pass the general forward pass here.
     func generate(_ options: SamplingOptions, step: (Int32) -> UnsafePointer<Float>,
-                  emit: (Unicode.Scalar) -> Void) throws {
+                  emit: (Unicode.Scalar) throws -> Void) throws {
         let primeIDs = try vocabulary.encode(options.prime)
         var rng = SplitMix64(seed: options.seed)
         // Without a prime the model starts as after a line break (or its first character).
@@ -58,7 +59,7 @@ public final class Sampler {
         }
         for _ in 0..<options.length {
             next = draw(step(next), options, &rng)
-            emit(vocabulary[next])
+            try emit(vocabulary[next])
         }
     }
 

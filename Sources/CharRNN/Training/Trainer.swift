@@ -82,6 +82,8 @@ public final class Trainer {
     /// Where the latest checkpoint goes, and the best-by-validation one (nil: not written).
     public var checkpointPath: String?
     public var bestCheckpointPath: String?
+    /// How the corpus was normalised, recorded in the checkpoints.
+    public var textNormalization = TextNormalization.exact
 
     private let tokens: TokenSequence
     private let trainStreams: BatchStreams
@@ -291,7 +293,7 @@ public final class Trainer {
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
-            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot).safeTensors
+            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization).safeTensors
             for path in paths {
                 try file.write(to: path)
                 report(.saved(path: path))

@@ -40,8 +40,7 @@ struct ParsedArguments {
                 inline = String(word[word.index(after: eq)...])
             }
             guard let option = spec.option(name) else {
-                let hint = spec.options.map(\.name).min { editDistance($0, name) < editDistance($1, name) }
-                    .flatMap { editDistance($0, name) <= 2 ? " (did you mean \($0)?)" : nil } ?? ""
+                let hint = didYouMean(name, among: spec.options.map(\.name))
                 throw UsageError(message: "unknown option '\(name)' for 'charnn \(spec.name)'\(hint)", command: spec)
             }
             if values[name] != nil || flags.contains(name) {
@@ -117,6 +116,12 @@ struct ParsedArguments {
         }
         return v * scale
     }
+}
+
+/// " (did you mean X?)" for the nearest of `names` within two edits of `word`, else "".
+func didYouMean(_ word: String, among names: [String]) -> String {
+    names.min { editDistance($0, word) < editDistance($1, word) }
+        .flatMap { editDistance($0, word) <= 2 ? " (did you mean \($0)?)" : nil } ?? ""
 }
 
 /// Levenshtein distance, for "did you mean" hints.

@@ -10,6 +10,8 @@ struct OptionSpec {
 
 struct CommandSpec {
     let name: String
+    /// One short line for the command list of `charnn --help`.
+    let brief: String
     let summary: String
     let positionals: [(name: String, help: String)]
     let options: [OptionSpec]

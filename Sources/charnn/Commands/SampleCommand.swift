@@ -6,6 +6,7 @@ import Foundation
 enum SampleCommand {
     static let spec = CommandSpec(
         name: "sample",
+        brief: "generate text from a checkpoint",
         summary: "Generate text from a trained checkpoint, written to stdout as it is produced.",
         positionals: [("CHECKPOINT", "a checkpoint written by charnn train")],
         options: [
@@ -27,26 +28,43 @@ enum SampleCommand {
         }
         options.topK = try args.int("--top-k", min: 1)
         options.argmax = args.flag("--argmax")
+        if options.argmax, let other = ["--temperature", "--top-k"].first(where: args.has) {
+            throw UsageError(message: "--argmax always takes the most likely character, so \(other) would have no effect; "
+                             + "drop one of them", command: spec)
+        }
         options.seed = UInt64(try args.int("--seed", default: 123, min: 0)!)
-        options.prime = args.string("--prime") ?? ""
         // Only layers of at least InferenceStep.minimumParallelMultiplyAdds split across threads;
         // smaller models run on one whatever this says.
         Parallelism.threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
 
         let checkpoint = try loadCheckpoint(args.positionals[0])
+        // The prime is read as the training text was (CRLF as LF, no byte-order mark, if so trained).
+        options.prime = checkpoint.text.apply(to: args.string("--prime") ?? "")
         let sampler = Sampler(model: checkpoint.model, vocabulary: checkpoint.vocabulary)
         do {
             _ = try checkpoint.vocabulary.encode(options.prime)
         } catch TextError.unknownCharacter(let s, let offset) {
             throw RuntimeError("--prime: character \(Vocabulary.display(s)) at position \(offset) is not in the model's vocabulary")
         }
+        // Ctrl-C ends the sample where it is, with the final newline, so a shell prompt starts on a line of its own.
+        Interruption.install()
         let out = StandardOutput()
         out.write(options.prime)
-        try sampler.generate(options) { out.write($0) }
+        do {
+            try sampler.generate(options) { s in
+                if Interruption.requested { throw SampleInterrupted() }
+                out.write(s)
+            }
+        } catch is SampleInterrupted {
+            out.write("\n")
+            return Interruption.exitCode
+        }
         out.write("\n")
         return ExitCode.success
     }
 }
+
+struct SampleInterrupted: Error {}
 
 /// Unbuffered-enough stdout: a terminal sees each character as it is drawn; a pipe gets lines.
 final class StandardOutput {
