@@ -293,7 +293,7 @@ public final class Trainer {
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
-            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization).safeTensors
+            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization).writer
             for path in paths {
                 try file.write(to: path)
                 report(.saved(path: path))

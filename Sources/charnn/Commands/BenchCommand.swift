@@ -112,9 +112,7 @@ enum BenchCommand {
             corpus = try Corpus(bytes: Array(Benchmark.generatedText(characters: n, seed: setup.seed).utf8))
         }
         let result = try Benchmark.run(setup, corpus: corpus)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        print(try JSONValueEncoder.encode(result).text)
         return ExitCode.success
     }
 
@@ -190,11 +188,9 @@ enum BenchCommand {
                 case charnn, corpus, corpusCharacters = "corpus_chars", threads, cpu, results
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let report = Report(charnn: CharRNNVersion.string, corpus: corpus, corpusCharacters: characters,
                             threads: threads, cpu: cpuName, results: results)
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        return try JSONValueEncoder.encode(report).text
     }
 
     /// The processor's name from /proc/cpuinfo (Linux), for the record.

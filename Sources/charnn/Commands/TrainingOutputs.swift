@@ -69,7 +69,7 @@ final class TrainingOutputs {
         AtomicFile.removeStaleTemporaries(for: TrainingFiles.bestPath(for: path))
         do {
             try AtomicFileWriter(path: path).abort()
-        } catch CheckpointError.writeFailed(_, let reason) {
+        } catch FileWriteError.failed(_, let reason) {
             throw RuntimeError("cannot write \(path): directory \(directoryName(path)) is not writable (\(reason))")
         }
     }
