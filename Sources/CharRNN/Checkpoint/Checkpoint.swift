@@ -4,7 +4,8 @@
 // Metadata keys: charnn.format (this layout's version), charnn.vocab (JSON array of one-scalar
 // strings in id order), charnn.config (JSON: cell, layers, hidden, vocab_size, dropout),
 // charnn.training (JSON: options and progress; resumable files only), charnn.generator, charnn.text
-// (JSON: how the text was normalised, TextNormalization; absent: byte for byte).
+// (JSON: how the text was normalised, TextNormalization; absent: byte for byte), charnn.inputs (JSON
+// array of {path, bytes}: the files trained on, CorpusInput; absent: not recorded).
 // Extra tensors in resumable files: optimizer.<slot> (P), training.state.h / .c (L, B, H).
 
 import Foundation
@@ -46,12 +47,16 @@ public struct Checkpoint {
     public let training: TrainingSnapshot?
     /// How the texts this model reads are normalised: as its training text was.
     public let text: TextNormalization
+    /// The files the model was trained on.
+    public let inputs: [CorpusInput]?
 
-    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact) {
+    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact,
+                inputs: [CorpusInput]? = nil) {
         self.model = model
         self.vocabulary = vocabulary
         self.training = training
         self.text = text
+        self.inputs = inputs
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
@@ -73,11 +78,12 @@ public struct Checkpoint {
         }
         var metadata = [
             "charnn.format": String(Checkpoint.formatVersion),
-            "charnn.vocab": Checkpoint.json(vocabulary.scalars.map { String($0) }),
+            "charnn.vocab": Checkpoint.json(vocabulary.entries),
             "charnn.config": Checkpoint.json(model.config),
             "charnn.generator": "charnn \(CharRNNVersion.string)",
             "charnn.text": Checkpoint.json(text),
         ]
+        if let inputs { metadata["charnn.inputs"] = Checkpoint.json(inputs) }
         if let training {
             metadata["charnn.training"] = Checkpoint.json(TrainingMetadata(options: training.options, progress: training.progress))
             for (name, slot) in zip(training.optimizer.kind.slotNames, training.optimizer.slots) {
@@ -118,25 +124,18 @@ public struct Checkpoint {
         guard format <= Checkpoint.formatVersion else {
             throw ModelFileError.newerFormat(found: format, supported: Checkpoint.formatVersion)
         }
-        let strings = try decode([String].self, "charnn.vocab")
-        var scalars: [Unicode.Scalar] = []
-        for s in strings {
-            guard s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first else {
-                throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "an entry is not exactly one character")
-            }
-            scalars.append(scalar)
-        }
-        guard !scalars.isEmpty, Set(scalars).count == scalars.count else {
-            throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "empty or has duplicates")
+        guard let vocabulary = Vocabulary(entries: try decode([String].self, "charnn.vocab")) else {
+            throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "empty, has duplicates, or an entry is not exactly one "
+                                             + "character (or a last empty string, the document boundary)")
         }
         let config = try decode(ModelConfig.self, "charnn.config")
         guard config.layers >= 1, config.layers <= 64, config.hidden >= 1, config.hidden <= 1 << 16,
               config.dropout >= 0, config.dropout < 1 else {
             throw ModelFileError.badMetadata(key: "charnn.config", reason: "layers, hidden or dropout out of range")
         }
-        guard config.vocabularySize == scalars.count else {
+        guard config.vocabularySize == vocabulary.count else {
             throw ModelFileError.badMetadata(key: "charnn.config",
-                                             reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(scalars.count) characters")
+                                             reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(vocabulary.count) entries")
         }
         // Every tensor is checked against the config before anything is allocated from the config's
         // numbers: a hostile header could claim a model of terabytes.
@@ -151,9 +150,10 @@ public struct Checkpoint {
         values.reserveCapacity(config.parameterCount)
         for t in found { values += t.values }
         model = values.withUnsafeBufferPointer { Model(config: config, values: $0) }
-        vocabulary = Vocabulary(scalars: scalars)
+        self.vocabulary = vocabulary
         // Written before texts were normalised: trained on the bytes as they were.
         text = file.metadata["charnn.text"] == nil ? .exact : try decode(TextNormalization.self, "charnn.text")
+        inputs = file.metadata["charnn.inputs"] == nil ? nil : try decode([CorpusInput].self, "charnn.inputs")
 
         guard file.metadata["charnn.training"] != nil else {
             training = nil
