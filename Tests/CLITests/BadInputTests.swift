@@ -115,7 +115,7 @@ final class BadInputTests: CLITestCase {
     func testTable() throws {
         let corpusRows: [Row] = [
             Row(arguments: ["train", "missing.txt"] + Self.tiny, exitCode: Self.data, mentions: ["missing.txt", "no such file"]),
-            Row(arguments: ["train", "adir"] + Self.tiny, exitCode: Self.data, mentions: ["adir", "no text files"]),
+            Row(arguments: ["train", "adir"] + Self.tiny, exitCode: Self.data, mentions: ["adir", "directory"]),
             // Several inputs: each file named must exist and be text (files found in a directory that are not are left out).
             Row(arguments: ["train", "corpus.txt", "missing.txt"] + Self.tiny, exitCode: Self.data, mentions: ["missing.txt", "no such file"]),
             Row(arguments: ["train", "corpus.txt", "binary.dat"] + Self.tiny, exitCode: Self.data, mentions: ["binary.dat", "byte offset 9"]),

@@ -64,8 +64,8 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .noText(let arguments):
-            return "no text files in \(arguments.joined(separator: ", ")) (hidden files, charnn's own files and files that are "
-                + "not UTF-8 text are left out)"
+            return "no text files in \(arguments.joined(separator: ", ")) (in a directory, hidden files, charnn's own files and "
+                + "files that are not UTF-8 text are left out)"
         case .noBoundary:
             return "the model was trained on a single text and has no document boundary to join several files with"
         }
