@@ -4,7 +4,8 @@
 // Metadata keys: charnn.format (this layout's version), charnn.vocab (JSON array of one-scalar
 // strings in id order), charnn.config (JSON: cell, layers, hidden, vocab_size, dropout),
 // charnn.training (JSON: options and progress; resumable files only), charnn.generator, charnn.text
-// (JSON: how the text was normalised, TextNormalization; absent: byte for byte).
+// (JSON: how the text was normalised, TextNormalization; absent: byte for byte), charnn.inputs (JSON
+// array of {path, bytes}: the files trained on, CorpusInput; absent: not recorded).
 // Extra tensors in resumable files: optimizer.<slot> (P), training.state.h / .c (L, B, H).
 
 import Foundation
@@ -46,12 +47,16 @@ public struct Checkpoint {
     public let training: TrainingSnapshot?
     /// How the texts this model reads are normalised: as its training text was.
     public let text: TextNormalization
+    /// The files the model was trained on.
+    public let inputs: [CorpusInput]?
 
-    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact) {
+    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact,
+                inputs: [CorpusInput]? = nil) {
         self.model = model
         self.vocabulary = vocabulary
         self.training = training
         self.text = text
+        self.inputs = inputs
     }
 
     /// JSON text of a metadata value. Metadata holds only finite numbers (the trainer stops on a
@@ -69,11 +74,12 @@ public struct Checkpoint {
     var metadata: [String: String] {
         var metadata = [
             "charnn.format": String(Checkpoint.formatVersion),
-            "charnn.vocab": Checkpoint.json(vocabulary.scalars.map { String($0) }),
+            "charnn.vocab": Checkpoint.json(vocabulary.entries),
             "charnn.config": Checkpoint.json(model.config),
             "charnn.generator": "charnn \(CharRNNVersion.string)",
             "charnn.text": Checkpoint.json(text),
         ]
+        if let inputs { metadata["charnn.inputs"] = Checkpoint.json(inputs) }
         if let training {
             metadata["charnn.training"] = Checkpoint.json(TrainingMetadata(options: training.options, progress: training.progress))
         }
@@ -129,12 +135,12 @@ public struct Checkpoint {
         guard format <= Checkpoint.formatVersion else {
             throw ModelFileError.newerFormat(found: format, supported: Checkpoint.formatVersion)
         }
-        let scalars = try fields.vocabulary()
-        let config = try fields.config(vocabularySize: scalars.count)
+        vocabulary = try fields.vocabulary()
+        let config = try fields.config(vocabularySize: vocabulary.count)
         model = try Checkpoint.readModel(file, config: config)
-        vocabulary = Vocabulary(scalars: scalars)
         // Written before texts were normalised: trained on the bytes as they were.
         text = file.metadata["charnn.text"] == nil ? .exact : try fields.decode(TextNormalization.self, "charnn.text")
+        inputs = file.metadata["charnn.inputs"] == nil ? nil : try fields.decode([CorpusInput].self, "charnn.inputs")
         training = try Checkpoint.readTraining(file, fields: fields, config: config)
     }
 
@@ -211,19 +217,14 @@ private struct MetadataReader {
         return format
     }
 
-    /// The characters in id order: each exactly one scalar, none twice.
-    func vocabulary() throws -> [Unicode.Scalar] {
-        var scalars: [Unicode.Scalar] = []
-        for s in try decode([String].self, "charnn.vocab") {
-            guard s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first else {
-                throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "an entry is not exactly one character")
-            }
-            scalars.append(scalar)
+    /// The vocabulary's entries in id order: each exactly one character, none twice, and perhaps a
+    /// last empty string, the document boundary.
+    func vocabulary() throws -> Vocabulary {
+        guard let vocabulary = Vocabulary(entries: try decode([String].self, "charnn.vocab")) else {
+            throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "empty, has duplicates, or an entry is not exactly one "
+                                             + "character (or a last empty string, the document boundary)")
         }
-        guard !scalars.isEmpty, Set(scalars).count == scalars.count else {
-            throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "empty or has duplicates")
-        }
-        return scalars
+        return vocabulary
     }
 
     func config(vocabularySize: Int) throws -> ModelConfig {
@@ -234,7 +235,7 @@ private struct MetadataReader {
         }
         guard config.vocabularySize == vocabularySize else {
             throw ModelFileError.badMetadata(key: "charnn.config",
-                                             reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(vocabularySize) characters")
+                                             reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(vocabularySize) entries")
         }
         return config
     }

@@ -84,6 +84,8 @@ public final class Trainer {
     public var bestCheckpointPath: String?
     /// How the corpus was normalised, recorded in the checkpoints.
     public var textNormalization = TextNormalization.exact
+    /// The files of the corpus, recorded in the checkpoints.
+    public var corpusInputs: [CorpusInput]?
 
     private let tokens: TokenSequence
     private let trainStreams: BatchStreams
@@ -293,7 +295,8 @@ public final class Trainer {
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
-            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization).writer
+            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization,
+                                  inputs: corpusInputs).writer
             for path in paths {
                 try file.write(to: path)
                 report(.saved(path: path))

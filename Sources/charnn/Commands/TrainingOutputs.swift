@@ -12,11 +12,12 @@ final class TrainingOutputs {
 
     /// Checks in this order: the output's directory, identity and kind of every output, a write
     /// probe, the locks (so a second run names the first), then checkpoints that exist already.
-    init(_ args: ParsedArguments, corpus: String, resume: String?) throws {
+    /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
+    init(_ args: ParsedArguments, corpus: [String], resume: String?) throws {
         if let explicit = args.string("--output") ?? resume {
             output = explicit
         } else {
-            let stem = TrainingFiles.stem(of: corpus)
+            let stem = TrainingFiles.stem(of: args.positionals[0])
             output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
             if output != "checkpoints/\(stem).ckpt" {
                 Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
