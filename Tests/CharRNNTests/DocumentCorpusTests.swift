@@ -118,6 +118,13 @@ final class DocumentCorpusTests: WorkingDirectoryTestCase {
         XCTAssertEqual(CorpusInput.changes(from: before, to: before + [CorpusInput(path: "c.txt", bytes: 1)]), "c.txt added")
         XCTAssertEqual(CorpusInput.changes(from: before, to: [before[1]]), "a.txt removed")
         XCTAssertEqual(CorpusInput.changes(from: before, to: before.reversed()), "the files are in another order")
+        // The same files named from elsewhere are no change; a file moved between directories is.
+        let tree = [CorpusInput(path: "data/a.txt", bytes: 10), CorpusInput(path: "data/sub/b.txt", bytes: 20)]
+        let fromParent = [CorpusInput(path: "../project/data/a.txt", bytes: 10), CorpusInput(path: "../project/data/sub/b.txt", bytes: 20)]
+        XCTAssertNil(CorpusInput.changes(from: tree, to: fromParent))
+        XCTAssertNil(CorpusInput.changes(from: [CorpusInput(path: "./a.txt", bytes: 5)], to: [CorpusInput(path: "/home/u/a.txt", bytes: 5)]))
+        XCTAssertEqual(CorpusInput.changes(from: tree, to: [tree[0], CorpusInput(path: "data/b.txt", bytes: 20)]),
+                       "data/b.txt added; data/sub/b.txt removed")
         let many = (0..<6).map { CorpusInput(path: "n\($0).txt", bytes: 1) }
         XCTAssertEqual(CorpusInput.changes(from: [], to: many, shown: 2), "n0.txt added; n1.txt added; and 4 more")
         XCTAssertEqual(CorpusInput.summary(before + many, shown: 2), "8 files, 36 bytes: a.txt (10 bytes), b.txt (20 bytes), and 6 more")

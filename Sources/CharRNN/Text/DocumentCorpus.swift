@@ -15,22 +15,35 @@ public struct CorpusInput: Codable, Equatable, Sendable {
 
     /// What differs between the files a run was trained on and `current`, as a short phrase
     /// ("b.txt added; a.txt 120 → 130 bytes"), naming at most `shown` changes; nil when none.
+    /// Paths are compared without the directories all of a list's files share, so the same files
+    /// named from another working directory (`../project/data/a.txt` for `data/a.txt`) are no change.
     public static func changes(from recorded: [CorpusInput], to current: [CorpusInput], shown: Int = 3) -> String? {
-        let old = Dictionary(recorded.map { ($0.path, $0.bytes) }, uniquingKeysWith: { a, _ in a })
-        let new = Dictionary(current.map { ($0.path, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+        let recordedNames = sharedDirectoriesRemoved(recorded), currentNames = sharedDirectoriesRemoved(current)
+        let old = Dictionary(zip(recordedNames, recorded.map(\.bytes)), uniquingKeysWith: { a, _ in a })
+        let new = Dictionary(zip(currentNames, current.map(\.bytes)), uniquingKeysWith: { a, _ in a })
         var changes: [String] = []
-        for input in current {
-            if let before = old[input.path] {
+        for (name, input) in zip(currentNames, current) {
+            if let before = old[name] {
                 if before != input.bytes { changes.append("\(input.path) \(before) → \(input.bytes) bytes") }
             } else {
                 changes.append("\(input.path) added")
             }
         }
-        changes += recorded.filter { new[$0.path] == nil }.map { "\($0.path) removed" }
-        if changes.isEmpty && recorded.map(\.path) != current.map(\.path) { changes.append("the files are in another order") }
+        changes += zip(recordedNames, recorded).filter { new[$0.0] == nil }.map { "\($0.1.path) removed" }
+        if changes.isEmpty && recordedNames != currentNames { changes.append("the files are in another order") }
         guard !changes.isEmpty else { return nil }
         let more = changes.count > shown ? "; and \(changes.count - shown) more" : ""
         return changes.prefix(shown).joined(separator: "; ") + more
+    }
+
+    /// Each path without "." components and without the leading directories every path shares.
+    static func sharedDirectoriesRemoved(_ inputs: [CorpusInput]) -> [String] {
+        let parts = inputs.map { $0.path.split(separator: "/").filter { $0 != "." } }
+        guard var shared = parts.first?.dropLast().map(String.init) else { return [] }
+        for p in parts.dropFirst() {
+            shared = Array(zip(shared, p.dropLast()).prefix { $0 == $1 }.map(\.0))
+        }
+        return parts.map { $0.dropFirst(shared.count).joined(separator: "/") }
     }
 
     /// "3 files, 1,234 bytes: a.txt (120 bytes), b.txt (300 bytes), … and 1 more"
