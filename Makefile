@@ -93,12 +93,19 @@ FUZZ_DIR := .build/fuzz
 FUZZ_TARGETS := checkpoint text
 FUZZ_LD ?= -use-ld=lld
 LIBRARY_SOURCES := $(shell find Sources/CharRNN -name '*.swift')
+# The library's C kernels (CBF16): compiled on their own, imported through their module map.
+CLANG ?= $(dir $(SWIFTC))clang
+KERNEL_OBJECT := $(FUZZ_DIR)/CBF16.o
 
-$(FUZZ_DIR)/fuzz-checkpoint: Tests/Fuzz/FuzzCheckpoint.swift $(LIBRARY_SOURCES)
-$(FUZZ_DIR)/fuzz-text: Tests/Fuzz/FuzzText.swift $(LIBRARY_SOURCES)
+$(KERNEL_OBJECT): Sources/CBF16/bf16.c Sources/CBF16/include/CBF16.h
+	@mkdir -p $(FUZZ_DIR)
+	$(CLANG) -O3 -c -ISources/CBF16/include $< -o $@
+
+$(FUZZ_DIR)/fuzz-checkpoint: Tests/Fuzz/FuzzCheckpoint.swift $(LIBRARY_SOURCES) $(KERNEL_OBJECT)
+$(FUZZ_DIR)/fuzz-text: Tests/Fuzz/FuzzText.swift $(LIBRARY_SOURCES) $(KERNEL_OBJECT)
 $(FUZZ_DIR)/fuzz-%:
 	@mkdir -p $(FUZZ_DIR)
-	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O $(FUZZ_LD) -module-name CharRNNFuzz $^ -o $@
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O $(FUZZ_LD) -module-name CharRNNFuzz -ISources/CBF16/include $^ -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 	@for t in $(FUZZ_TARGETS); do \
