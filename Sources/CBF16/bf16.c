@@ -34,6 +34,58 @@ int charnn_bf16_supported(void) {
 #endif
 }
 
+#if defined(__x86_64__)
+/// Words 0..15 of lo's and hi's bfloat16 (vcvtne2ps2bf16: nearest even; denormals flush to zero,
+/// NaN stays NaN) interleaved as 16 pairs (lo[j], hi[j]).
+CHARNN_BF16_TARGET
+static inline __m512i pairs_of(__m512 lo, __m512 hi) {
+    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                           23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+static inline __mmask16 first(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+
+/// Zeroes columns width ..< stride of `pairs` rows.
+static void pad(uint32_t *dst, long pairs, long width, long stride) {
+    if (width >= stride) return;
+    for (long p = 0; p < pairs; p++) memset(dst + p * stride + width, 0, (size_t)(stride - width) * sizeof *dst);
+}
+
+CHARNN_BF16_TARGET
+void charnn_bf16_pack_interleaved(const float *src, long ld, long k, long width, uint32_t *dst, long stride) {
+    long pairs = (k + 1) / 2;
+    for (long p = 0; p < pairs; p++) {
+        const float *lo = src + 2 * p * ld, *hi = lo + ld;
+        int hasHigh = 2 * p + 1 < k;
+        for (long j = 0; j < width; j += 16) {
+            __mmask16 m = first(width - j);
+            __m512 l = _mm512_maskz_loadu_ps(m, lo + j), h = hasHigh ? _mm512_maskz_loadu_ps(m, hi + j) : _mm512_setzero_ps();
+            _mm512_mask_storeu_epi32(dst + p * stride + j, m, pairs_of(l, h));
+        }
+    }
+    pad(dst, pairs, width, stride);
+}
+
+CHARNN_BF16_TARGET
+void charnn_bf16_pack_contiguous(const float *src, long ld, long k, long width, uint32_t *dst, long stride) {
+    long pairs = (k + 1) / 2;
+    const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                            _mm512_set1_epi32((int)stride));
+    // 16 pairs of a column at a time: 32 adjacent floats in, their 16 words scattered `stride` apart.
+    for (long j = 0; j < width; j++) {
+        const float *column = src + j * ld;
+        for (long p = 0; p < pairs; p += 16) {
+            long left = k - 2 * p;
+            __m512 a = _mm512_maskz_loadu_ps(first(left), column + 2 * p);
+            __m512 b = _mm512_maskz_loadu_ps(first(left - 16), column + 2 * p + 16);
+            __m512i words = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+            _mm512_mask_i32scatter_epi32(dst + p * stride + j, first(pairs - p), rows, words, 4);
+        }
+    }
+    pad(dst, pairs, width, stride);
+}
+#else
 /// The bfloat16 nearest to x (ties to even), as its 16 bits; a NaN stays a (quiet) NaN.
 static inline uint32_t bf16_bits(float x) {
     uint32_t u;
@@ -42,40 +94,26 @@ static inline uint32_t bf16_bits(float x) {
     return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
 }
 
-CHARNN_BF16_TARGET
+static uint32_t pair_at(const float *lo, const float *hi, int hasHigh) {
+    return bf16_bits(*lo) | (hasHigh ? bf16_bits(*hi) << 16 : 0);
+}
+
 void charnn_bf16_pack_interleaved(const float *src, long ld, long k, long width, uint32_t *dst, long stride) {
-    long pairs = (k + 1) / 2;
-    for (long p = 0; p < pairs; p++) {
-        const float *lo = src + 2 * p * ld, *hi = lo + ld;
-        uint32_t *out = dst + p * stride;
-        if (2 * p + 1 < k) {
-            for (long j = 0; j < width; j++) out[j] = bf16_bits(lo[j]) | (bf16_bits(hi[j]) << 16);
-        } else {
-            for (long j = 0; j < width; j++) out[j] = bf16_bits(lo[j]);
+    for (long p = 0; p < (k + 1) / 2; p++) {
+        for (long j = 0; j < stride; j++) {
+            dst[p * stride + j] = j < width ? pair_at(src + 2 * p * ld + j, src + (2 * p + 1) * ld + j, 2 * p + 1 < k) : 0;
         }
-        for (long j = width; j < stride; j++) out[j] = 0;
     }
 }
 
-CHARNN_BF16_TARGET
 void charnn_bf16_pack_contiguous(const float *src, long ld, long k, long width, uint32_t *dst, long stride) {
-    long pairs = (k + 1) / 2, whole = k / 2;
-    // Blocks of 16 pairs: each column's 32 adjacent floats are read once, written 16 words apart.
-    for (long p0 = 0; p0 < pairs; p0 += 16) {
-        long end = p0 + 16 < whole ? p0 + 16 : whole;
-        for (long j = 0; j < width; j++) {
-            const float *column = src + j * ld;
-            for (long p = p0; p < end; p++) {
-                dst[p * stride + j] = bf16_bits(column[2 * p]) | (bf16_bits(column[2 * p + 1]) << 16);
-            }
-            if (whole < pairs && p0 + 16 >= pairs) dst[whole * stride + j] = bf16_bits(column[2 * whole]);
-        }
-        long last = p0 + 16 < pairs ? p0 + 16 : pairs;
-        for (long p = p0; p < last; p++) {
-            for (long j = width; j < stride; j++) dst[p * stride + j] = 0;
+    for (long p = 0; p < (k + 1) / 2; p++) {
+        for (long j = 0; j < stride; j++) {
+            dst[p * stride + j] = j < width ? pair_at(src + j * ld + 2 * p, src + j * ld + 2 * p + 1, 2 * p + 1 < k) : 0;
         }
     }
 }
+#endif
 
 #if defined(__x86_64__)
 /// R rows of the tile (8, or 4 for short tails); the loops over r unroll into registers.

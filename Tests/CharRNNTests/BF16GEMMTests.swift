@@ -1,6 +1,6 @@
 // The bfloat16 product (`gemmBF16`) against Double references, for every transpose combination
 // and the shapes the model gives it: tiles cut at 1-8 rows and 1-32 columns, k odd or even and
-// across the 256-value cache block, n across the 1024-column block, a prepacked B, and 2 threads.
+// across the 256-value cache block, n across the 4096-column block, a prepacked B, and 2 threads.
 
 import XCTest
 @testable import CharRNN
@@ -90,13 +90,13 @@ final class BF16GEMMTests: XCTestCase {
     }
 
     /// The model's products: C accumulated into (β = 1) for the weight gradients, columns past
-    /// the 1024-column block, and both ways of splitting across two threads.
+    /// the 4096-column block, and both ways of splitting across two threads.
     func testAccumulationWideProductsAndThreads() {
         let savedMinimum = Parallelism.minimumMultiplyAdds
         defer { Parallelism.minimumMultiplyAdds = savedMinimum }
         Parallelism.minimumMultiplyAdds = 0
         check(.transposed, .none, m: 96, n: 40, k: 700, beta: 1, threads: 2)   // dW += dGᵀ·h
-        check(.none, .transposed, m: 20, n: 1030, k: 40, beta: 1, threads: 2)  // columns split
+        check(.none, .transposed, m: 20, n: 4200, k: 40, beta: 1, threads: 2)  // columns split
         check(.none, .none, m: 200, n: 24, k: 96, beta: 0, threads: 2)         // rows split
     }
 
@@ -107,7 +107,7 @@ final class BF16GEMMTests: XCTestCase {
         defer { Parallelism.minimumMultiplyAdds = savedMinimum }
         Parallelism.minimumMultiplyAdds = 0
         var rng = SplitMix64(seed: 5)
-        for (m, n, k) in [(10, 200, 64), (16, 64, 257), (24, 1100, 33)] {
+        for (m, n, k) in [(10, 200, 64), (16, 64, 257), (24, 4200, 33)] {
             for tb in [Transpose.none, .transposed] {
                 let ldb = tb == .none ? n + 1 : k + 2
                 let b = (0..<((tb == .none ? k : n) * ldb)).map { _ in rng.nextUniform(bound: 1) }

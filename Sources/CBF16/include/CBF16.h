@@ -18,7 +18,8 @@ extern "C" {
 int charnn_bf16_supported(void);
 
 /// A pair of bfloat16 values in one 32-bit word, the form vdpbf16ps multiplies: operand element
-/// 2p in the low half, 2p+1 in the high half, each rounded to nearest even (NaN stays NaN).
+/// 2p in the low half, 2p+1 in the high half, each rounded to nearest even (NaN stays NaN; on
+/// x86-64, vcvtne2ps2bf16 flushes denormals to zero).
 ///
 /// Interleaved source (two rows, `ld` floats apart, hold elements 2p and 2p+1 of each column):
 ///   dst[p·stride + j] = (src[2p·ld + j], src[(2p+1)·ld + j]) for j < width, p < ⌈k/2⌉.

@@ -8,10 +8,11 @@ import CBF16
 private let tileRows = Int(CHARNN_BF16_TILE_ROWS)  // 8: a multiple of gemmRowBlock's, so stream groups waste none
 private let tileCols = Int(CHARNN_BF16_TILE_COLS)  // 32
 /// Cache blocks, in pairs of k and in rows and columns: a 128-pair × 32 panel of B (16 KiB) stays
-/// in L1 while A's 128 × 128-pair block (64 KiB) streams from L2.
+/// in L1 while A's 128 × 128-pair block (64 KiB) streams from L2; 4096 columns (up to 2 MiB of B)
+/// cover G·H up to 1024 units in one block, so A is packed once per product.
 private let pairBlock = 128
 private let rowBlock = 128
-private let colBlock = 1024
+private let colBlock = 4096
 
 private func tilePadded(_ n: Int) -> Int { (n + tileCols - 1) / tileCols * tileCols }
 
