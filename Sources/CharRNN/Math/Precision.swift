@@ -35,3 +35,17 @@ public enum Precision: String, CaseIterable, Sendable, Codable {
         return (self, nil)
     }
 }
+
+extension Precision {
+    /// `gemm` (alpha 1) in this precision: the fp32 call itself, or its bfloat16 counterpart. The
+    /// model's large products go through here; which one a pass uses is its caller's choice.
+    func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int,
+              _ b: UnsafePointer<Float>, ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        switch self {
+        case .fp32:
+            CharRNN.gemm(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+        case .bf16:
+            gemmBF16(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+        }
+    }
+}
