@@ -23,7 +23,7 @@ help:
 	@echo "make test     unit, gradient-check and end-to-end tests"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
-	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512"
+	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
 	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
 
 build:
@@ -74,10 +74,12 @@ test:
 test_failures = { echo "==> make test failed; the failing checks (whole output in $(1)):"; \
 	grep -E ': error: |Fatal error|Test Case .* failed' $(1); exit 1; }
 
-# Speed and memory. BENCH_FLAGS passes options through, e.g. BENCH_FLAGS="--json --models lstm".
+# Speed and memory, in both training precisions (bf16 where the CPU has it). BENCH_FLAGS passes
+# options through, e.g. BENCH_FLAGS="--json --models lstm".
+BENCH_PRECISION ?= fp32,bf16
 BENCH_FLAGS ?=
 bench: build
-	$(BIN) bench $(BENCH_FLAGS)
+	$(BIN) bench --precision $(BENCH_PRECISION) $(BENCH_FLAGS)
 
 # charnn and PyTorch alternately per configuration; prints the README's Markdown table.
 COMPARE_FLAGS ?=
