@@ -28,12 +28,15 @@ public struct BenchmarkSetup: Sendable, Codable, Equatable {
     /// Threads while sampling (`charnn sample` uses all cores by default; only large layers split).
     public var sampleThreads = 1
     public var seed: UInt64 = 123
+    /// Of the training products (sampling is fp32); in a result, the precision that ran.
+    public var precision = Precision.fp32
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case cell, layers, hidden, batch, seqLength = "seq", warmupIterations = "warmup_iterations"
         case iterations, sampleLength = "sample_length", sampleRuns = "sample_runs", sampleThreads = "sample_threads", seed
+        case precision
     }
 }
 
@@ -113,6 +116,7 @@ public enum Benchmark {
         options.batchSize = setup.batch
         options.seqLength = setup.seqLength
         options.seed = setup.seed
+        options.precision = setup.precision
         options.printEvery = 1                 // a report, and so a timing, per iteration
         options.evalEvery = Int.max / 2        // validated once, after the timed iterations
         let needed = minimumCorpusCharacters(setup)
@@ -150,8 +154,10 @@ public enum Benchmark {
         }
 
         let flops = flopsPerCharacter(config)
+        var ran = setup
+        ran.precision = trainer.options.precision
         return BenchmarkResult(
-            setup: setup, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
+            setup: ran, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
             threads: trainingThreads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
             flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
             gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,

@@ -40,6 +40,9 @@ enum TrainCommand {
                        repeatable: true),
             OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
+            OptionSpec(name: "--precision", value: "fp32|bf16", help: "training products in fp32, or with bfloat16 operands "
+                       + "and fp32 sums (CPUs with AVX-512 BF16; validation, weights and checkpoints stay fp32)",
+                       defaultText: "fp32"),
             OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE"),
             OptionSpec(name: "--rollbacks", value: "N", help: "when the loss or gradients become NaN/inf, go back to the last "
                        + "checkpoint's state with half the learning rate, up to N times, before stopping", defaultText: "0"),
@@ -84,6 +87,7 @@ enum TrainCommand {
         let printEvery = try args.int("--print-every", min: 1)
         let seed = try args.int("--seed", min: 0)
         let threads = try args.int("--threads", min: 1, max: 256)
+        let precision: Precision? = try args.choice("--precision")
         let rollbacks = try args.int("--rollbacks", default: 0, min: 0, max: 1000)!
         Parallelism.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
 
@@ -143,6 +147,7 @@ enum TrainCommand {
         if let valFrac { options.validationFraction = valFrac }
         if let evalEvery { options.evalEvery = evalEvery }
         if let printEvery { options.printEvery = printEvery }
+        if let precision { options.precision = precision }
         if var s = snapshot, let lr {
             s.progress.learningRate = Float(lr)  // an explicit --lr on resume replaces the decayed rate
             snapshot = s
