@@ -19,6 +19,16 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Report progress every this many iterations.
     public var printEvery = 10
     public var seed: UInt64 = 123
+    /// Nil: step decay by `lrDecay` (a constant rate at its default of 1), as in files without it.
+    public var lrSchedule: LearningRateSchedule?
+    /// End the run after this many validations without a new best (nil: never).
+    public var patience: Int?
+    /// Automatic mode's --time: the training seconds of the whole run, over all resumes.
+    public var budgetSeconds: Double?
+    /// What automatic mode chose and why, one line.
+    public var sizing: String?
+    /// The run's metrics log: a path relative to the checkpoint's directory, or absolute.
+    public var metricsLog: String?
 
     public init() {}
 
@@ -27,20 +37,24 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         case lrDecay = "lr_decay", lrDecayEvery = "lr_decay_every", gradClip = "grad_clip"
         case clipNorm = "clip_norm", validationFraction = "val_frac", evalEvery = "eval_every"
         case printEvery = "print_every", seed
+        case lrSchedule = "lr_schedule", patience, budgetSeconds = "budget_seconds", sizing, metricsLog = "metrics_log"
     }
 }
 
 /// When to stop: whichever limit is reached first. Iteration and epoch limits count from the
-/// start of training (a resumed run continues towards them); the time limit is for this run.
+/// start of training (a resumed run continues towards them); `seconds` is for this run, and
+/// `totalSeconds` counts the training time of every run of the model (automatic mode's budget).
 public struct StopCondition: Sendable, Equatable {
     public var iterations: Int?
     public var epochs: Double?
     public var seconds: Double?
+    public var totalSeconds: Double?
 
-    public init(iterations: Int? = nil, epochs: Double? = nil, seconds: Double? = nil) {
+    public init(iterations: Int? = nil, epochs: Double? = nil, seconds: Double? = nil, totalSeconds: Double? = nil) {
         self.iterations = iterations
         self.epochs = epochs
         self.seconds = seconds
+        self.totalSeconds = totalSeconds
     }
 }
 
@@ -54,6 +68,8 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     public var bestValidationLoss: Double?
     public var lastValidationLoss: Double?
     public var trainingSeconds = 0.0         // wall time over all runs
+    public var bestIteration: Int?           // where bestValidationLoss was measured
+    public var validationsSinceBest: Int?    // for early stopping
 
     public init(learningRate: Float, rngState: UInt64) {
         self.learningRate = learningRate
@@ -63,6 +79,7 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case iteration, learningRate = "lr", optimizerSteps = "optimizer_steps", rngState = "rng_state"
         case bestValidationLoss = "best_val_loss", lastValidationLoss = "val_loss", trainingSeconds = "training_seconds"
+        case bestIteration = "best_iteration", validationsSinceBest = "validations_since_best"
     }
 }
 
@@ -80,6 +97,13 @@ extension TrainingOptions {
         if let clipNorm, !(clipNorm > 0) { return "clip_norm \(clipNorm) is not positive" }
         if !(validationFraction >= 0 && validationFraction < 1) { return "val_frac \(validationFraction) is not in [0, 1)" }
         if evalEvery < 1 || printEvery < 1 { return "eval_every and print_every must be at least 1" }
+        if let patience, patience < 1 { return "patience \(patience) is below 1" }
+        if let b = budgetSeconds, !(b.isFinite && b > 0) { return "budget_seconds is not a positive duration" }
+        if let s = lrSchedule {
+            if s.warmupIterations < 0 || (s.horizonIterations ?? 0) < 0 { return "lr_schedule has a negative warmup or horizon" }
+            if let h = s.horizonSeconds, !(h.isFinite && h >= 0) { return "lr_schedule horizon_seconds is not a duration" }
+            if !(s.finalFraction >= 0 && s.finalFraction <= 1) { return "lr_schedule final_fraction is not in [0, 1]" }
+        }
         return nil
     }
 }
