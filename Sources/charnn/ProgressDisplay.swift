@@ -9,8 +9,16 @@ final class MetricsFile {
     let path: String
     private let handle: FileHandle
 
-    init(path: String) throws {
+    /// With `startFresh`, an earlier log at `path` (a new run's default log, beside the checkpoint
+    /// it replaces) is emptied first; anything there that is not a charnn metrics log is refused.
+    init(path: String, startFresh: Bool = false) throws {
         self.path = path
+        if startFresh, let existing = FileManager.default.contents(atPath: path), !existing.isEmpty {
+            guard MetricsLog.isMetricsLog(existing) else {
+                throw RuntimeError("\(path) exists and is not a charnn metrics log; move it away or give --metrics FILE")
+            }
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw RuntimeError("cannot empty metrics file \(path)") }
+        }
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw RuntimeError("cannot create metrics file \(path)")
@@ -83,7 +91,7 @@ final class ProgressDisplay {
                 line(text)
             }
             metrics?.append([("iteration", r.iteration), ("epoch", r.epoch), ("train_loss", r.trainLoss),
-                             ("elapsed_s", r.elapsedSeconds), ("chars_per_s", r.charsPerSecond),
+                             ("elapsed_s", r.elapsedSeconds), ("time_s", r.trainingSeconds), ("chars_per_s", r.charsPerSecond),
                              ("lr", Double(r.learningRate)), ("grad_norm", r.gradientNorm)])
         case .validated(let v):
             validationLoss = v.loss
@@ -91,7 +99,8 @@ final class ProgressDisplay {
                  + "(\(fmt(v.loss / log(2.0), 3)) bits/char)" + (v.isBest ? "  best so far" : ""))
             var fields: [(String, Any)] = [("iteration", v.iteration), ("epoch", v.epoch)]
             if let s = lastStep {
-                fields += [("train_loss", s.trainLoss), ("elapsed_s", s.elapsedSeconds), ("chars_per_s", s.charsPerSecond)]
+                fields += [("train_loss", s.trainLoss), ("elapsed_s", s.elapsedSeconds), ("time_s", s.trainingSeconds),
+                           ("chars_per_s", s.charsPerSecond)]
             }
             fields.append(("val_loss", v.loss))
             metrics?.append(fields)
@@ -107,7 +116,11 @@ final class ProgressDisplay {
             + String(format: "%3d%%", Int(fraction * 100))
     }
 
-    func finish(_ summary: TrainingSummary, output: String) {
+    func finish(_ summary: TrainingSummary, output: String, bestOutput: String, patience: Int?) {
+        if let best = summary.stoppedEarlyWithBestAt, let loss = summary.bestValidationLoss {
+            line("stopped early: the validation loss has not improved for \(patience ?? 0) validations; the best checkpoint, "
+                 + "val \(fmt(loss)) at iteration \(best), is kept as \(bestOutput)")
+        }
         var text = summary.interrupted ? "interrupted at iteration \(summary.iterations)" : "done: \(summary.iterations) iterations"
         if let v = summary.validationLoss { text += ", val loss \(fmt(v))" }
         if let b = summary.bestValidationLoss { text += " (best \(fmt(b)))" }

@@ -113,23 +113,13 @@ public enum Benchmark {
         options.batchSize = setup.batch
         options.seqLength = setup.seqLength
         options.seed = setup.seed
-        options.printEvery = 1                 // a report, and so a timing, per iteration
-        options.evalEvery = Int.max / 2        // validated once, after the timed iterations
         let needed = minimumCorpusCharacters(setup)
         guard corpus.tokens.count >= needed else { throw BenchmarkError.corpusTooShort(characters: corpus.tokens.count, needed: needed) }
         let model = Model(config: config, seed: setup.seed)
-        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
-        let B = trainer.options.batchSize, T = trainer.options.seqLength
-        var seconds: [Double] = []
-        let total = setup.warmupIterations + setup.iterations
-        _ = try trainer.run(until: StopCondition(iterations: total)) { event in
-            // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
-            if case .step(let r) = event, r.iteration > setup.warmupIterations, r.charsPerSecond > 0 {
-                seconds.append(Double(B * T) / r.charsPerSecond)
-            }
-        }
-        let medianSeconds = median(seconds) ?? .nan
-        let trainRate = Double(B * T) / medianSeconds
+        let timing = try iterationSeconds(model: model, corpus: corpus, options: options,
+                                          warmup: setup.warmupIterations, iterations: setup.iterations)
+        let medianSeconds = median(timing.seconds) ?? .nan
+        let trainRate = Double(timing.charactersPerIteration) / medianSeconds
 
         let sampler = Sampler(model: model, vocabulary: corpus.vocabulary)
         var sampling = SamplingOptions()
@@ -156,6 +146,28 @@ public enum Benchmark {
             flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
             gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,
             sampleCharsPerSecond: median(rates) ?? .nan, peakResidentBytes: peakResidentBytes())
+    }
+
+    /// Trains `model` on `corpus` for `warmup` untimed and up to `iterations` timed iterations with
+    /// the real Trainer (no checkpoint files), stopping the timed ones early after `timeLimit`
+    /// seconds. Returns each timed iteration's seconds and the B·T characters an iteration trains
+    /// on (after the Trainer fits the batch to a short text).
+    public static func iterationSeconds(model: Model, corpus: Corpus, options: TrainingOptions, warmup: Int, iterations: Int,
+                                        timeLimit: Double = .infinity) throws -> (seconds: [Double], charactersPerIteration: Int) {
+        var options = options
+        options.printEvery = 1                 // a report, and so a timing, per iteration
+        options.evalEvery = Int.max / 2        // validated once, after the timed iterations
+        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
+        let characters = trainer.options.batchSize * trainer.options.seqLength
+        var seconds: [Double] = []
+        _ = try trainer.run(until: StopCondition(iterations: warmup + iterations),
+                            shouldStop: { seconds.reduce(0, +) >= timeLimit }) { event in
+            // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
+            if case .step(let r) = event, r.iteration > warmup, r.charsPerSecond > 0 {
+                seconds.append(Double(characters) / r.charsPerSecond)
+            }
+        }
+        return (seconds, characters)
     }
 
     /// The middle value (the mean of the two middle ones for an even count); nil when empty.

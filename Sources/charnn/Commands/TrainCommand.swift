@@ -18,13 +18,18 @@ enum TrainCommand {
             OptionSpec(name: "--batch-size", value: "B", help: "parallel streams per batch", defaultText: "50"),
             OptionSpec(name: "--optimizer", value: "NAME", help: "adam, rmsprop, adagrad or sgd (momentum 0.9)", defaultText: "adam"),
             OptionSpec(name: "--lr", value: "RATE", help: "learning rate", defaultText: "2e-3"),
+            OptionSpec(name: "--lr-schedule", value: "NAME", help: "constant, cosine (warmup, then down to a tenth at the end of "
+                       + "--time or --iterations) or step (--lr-decay)", defaultText: "constant; cosine with --time"),
             OptionSpec(name: "--lr-decay", value: "F", help: "multiply the learning rate by F every --lr-decay-every epochs", defaultText: "1"),
             OptionSpec(name: "--lr-decay-every", value: "E", help: "epochs between learning-rate decays", defaultText: "1"),
             OptionSpec(name: "--grad-clip", value: "C", help: "clamp each gradient element to [-C, C]; 0 turns it off", defaultText: "5"),
             OptionSpec(name: "--clip-norm", value: "X", help: "rescale gradients to global L2 norm ≤ X", defaultText: "off"),
             OptionSpec(name: "--epochs", value: "N", help: "stop after N epochs in total (fractions allowed)"),
             OptionSpec(name: "--iterations", value: "N", help: "stop after N iterations in total"),
-            OptionSpec(name: "--time", value: "DURATION", help: "stop after this long, e.g. 90s, 10m, 2h"),
+            OptionSpec(name: "--time", value: "DURATION", help: "stop after this long, e.g. 90s, 10m, 2h; without --resume, "
+                       + "also choose the model and schedule for that budget"),
+            OptionSpec(name: "--patience", value: "N", help: "stop after N validations without a new best; 0 turns it off",
+                       defaultText: "off; \(EarlyStopping.automaticPatience) with --time"),
             OptionSpec(name: "--val-frac", value: "F", help: "fraction at the end of the text held out for validation", defaultText: "0.05"),
             OptionSpec(name: "--eval-every", value: "N", help: "validate and save a checkpoint every N iterations", defaultText: "1000"),
             OptionSpec(name: "--print-every", value: "N", help: "report progress every N iterations", defaultText: "10"),
@@ -33,7 +38,8 @@ enum TrainCommand {
             OptionSpec(name: "--resume", value: "FILE", help: "continue training from this checkpoint"),
             OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
-            OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE"),
+            OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE",
+                       defaultText: "<checkpoint stem>.metrics.jsonl beside it, continued on --resume"),
             OptionSpec(name: "--rollbacks", value: "N", help: "when the loss or gradients become NaN/inf, go back to the last "
                        + "checkpoint's state with half the learning rate, up to N times, before stopping", defaultText: "0"),
         ],
@@ -42,6 +48,9 @@ enum TrainCommand {
             "count from the start of training, so a resumed run continues towards the same total.",
             "On --resume the architecture and vocabulary come from the checkpoint, and so do the training",
             "settings unless given again on this command line.",
+            "With --time and without --resume, options not given are chosen for the budget and the corpus from",
+            "a short measurement of the training speed (the first line says what and why); a resumed automatic",
+            "run continues towards the same budget and schedule.",
         ])
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -63,6 +72,8 @@ enum TrainCommand {
         let epochs = try args.double("--epochs", above: 0)
         let iterations = try args.int("--iterations", min: 1)
         let seconds = try args.duration("--time")
+        let schedule = try scheduleKind(args)
+        let patience = try args.int("--patience", min: 0)
         let valFrac = try args.double("--val-frac", min: 0, below: 1)
         let evalEvery = try args.int("--eval-every", min: 1)
         let printEvery = try args.int("--print-every", min: 1)
@@ -76,6 +87,7 @@ enum TrainCommand {
         let resumed: Model?, config: ModelConfig, vocabulary: Vocabulary, corpus: Corpus
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
+        var sizing: SizingRequest?
         if let resumePath = args.string("--resume") {
             let checkpoint = try loadCheckpoint(resumePath)
             guard let training = checkpoint.training else { throw ModelFileError.notResumable }
@@ -102,11 +114,24 @@ enum TrainCommand {
                                 + "layers grow with that (is it really text?)")
             }
             resumed = nil
-            config = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
-                                 vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
+            var c = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
+                                vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
             options = TrainingOptions()
             options.seed = UInt64(seed ?? 123)
+            options.validationFraction = valFrac ?? options.validationFraction
+            if let seconds {
+                var request = SizingRequest(budgetSeconds: seconds, measured: c, measuredCharsPerSecond: 0, trainCharacters: 0,
+                                            validationCharacters: 0)
+                (request.cell, request.layers, request.hidden, request.dropout) = (cell, layers, hidden, dropout.map(Float.init))
+                (request.batchSize, request.seqLength, request.learningRate) = (batchSize, seqLength, lr.map(Float.init))
+                request.evalEvery = evalEvery
+                (c, options, request) = try chooseAutomatically(request, corpus: corpus, options: options)
+                sizing = request
+            }
+            config = c
         }
+        if let schedule { options.lrSchedule = LearningRateSchedule(kind: schedule) }
+        if let patience { options.patience = patience > 0 ? patience : nil }
         if let seqLength { options.seqLength = seqLength }
         if let batchSize { options.batchSize = batchSize }
         if let optimizer { options.optimizer = optimizer }
@@ -127,19 +152,24 @@ enum TrainCommand {
 
         let output = args.string("--output") ?? "checkpoints/\(stem(of: corpusPath)).ckpt"
         try checkWritable(output)
-        let metrics = try args.string("--metrics").map { try MetricsFile(path: $0) }
+        let metricsPath = args.string("--metrics") ?? defaultMetricsPath(output: output, resumed: snapshot, resumePath: args.string("--resume"))
+        let metrics = try MetricsFile(path: metricsPath, startFresh: args.string("--metrics") == nil && snapshot == nil)
+        options.metricsLog = recordedPath(of: metricsPath, checkpoint: output)
 
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = bestPath(for: output)
         trainer.maxRollbacks = rollbacks
-        let stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
+        var stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)
+        if let budget = options.budgetSeconds, sizing != nil || (iterations == nil && epochs == nil && seconds == nil) {
+            stop = StopCondition(iterations: iterations, epochs: epochs, totalSeconds: budget)  // automatic: the whole run's budget
+        }
 
         let display = ProgressDisplay(live: Console.stderrIsTerminal, config: model.config, metrics: metrics)
         Interruption.install()
         let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
-        display.finish(summary, output: output)
+        display.finish(summary, output: output, bestOutput: bestPath(for: output), patience: trainer.options.patience)
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
     }
 

@@ -1,0 +1,60 @@
+// `charnn train`'s automatic mode (a --time budget without --resume), its schedule option, and
+// where the run's metrics log goes: the command-line side of the library's AutoSizing.
+
+import CharRNN
+import Foundation
+
+extension TrainCommand {
+    /// Measures the training speed on `corpus`, asks AutoSizing for a configuration within what is
+    /// left of the budget, and says what it chose and why. Returns the model's configuration, the
+    /// options and the completed request.
+    static func chooseAutomatically(_ request: SizingRequest, corpus: Corpus, options: TrainingOptions) throws
+        -> (ModelConfig, TrainingOptions, SizingRequest) {
+        var r = request
+        let split = corpus.split(validationFraction: options.validationFraction)
+        (r.trainCharacters, r.validationCharacters) = (split.train.count, split.validation.count)
+        guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
+        let clock = ContinuousClock(), start = clock.now
+        r.measuredCharsPerSecond = try AutoSizing.measureThroughput(
+            request.measured, batch: r.batchSize ?? options.batchSize, steps: r.seqLength ?? options.seqLength, corpus: corpus,
+            seed: options.seed, seconds: AutoSizing.measurementSeconds(budget: request.budgetSeconds))
+        let (s, atto) = (clock.now - start).components
+        r.budgetSeconds = max(1, request.budgetSeconds - (Double(s) + Double(atto) * 1e-18))
+        let choice = AutoSizing.choose(r)
+        Console.writeStderr("charnn: \(choice.reason)\n")
+        return (choice.config, choice.options(from: options, budgetSeconds: r.budgetSeconds), r)
+    }
+
+    /// --lr-schedule, or step when only --lr-decay or --lr-decay-every is given; a decay with any
+    /// other schedule is a contradiction.
+    static func scheduleKind(_ args: ParsedArguments) throws -> LearningRateScheduleKind? {
+        let kind: LearningRateScheduleKind? = try args.choice("--lr-schedule")
+        let decays = args.has("--lr-decay") || args.has("--lr-decay-every")
+        if let kind, kind != .step, decays {
+            throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(kind.rawValue)", command: spec)
+        }
+        return kind ?? (decays ? .step : nil)
+    }
+
+    /// The log a resumed run continues (the one its checkpoint names), else `<output stem>.metrics.jsonl`.
+    static func defaultMetricsPath(output: String, resumed: TrainingSnapshot?, resumePath: String?) -> String {
+        if let log = resumed?.options.metricsLog, let resumePath {
+            return log.hasPrefix("/") ? log : directory(of: resumePath) + "/" + log
+        }
+        let dot = output.lastIndex(of: ".").flatMap { $0 > (output.lastIndex(of: "/") ?? output.startIndex) ? $0 : nil }
+        return String(output[..<(dot ?? output.endIndex)]) + ".metrics.jsonl"
+    }
+
+    /// How the checkpoint names its log: the file name when the two share a directory, so the pair
+    /// can be moved together; else an absolute path.
+    static func recordedPath(of log: String, checkpoint: String) -> String {
+        let name = log.split(separator: "/").last.map(String.init) ?? log
+        if directory(of: log) == directory(of: checkpoint) { return name }
+        return log.hasPrefix("/") ? log : FileManager.default.currentDirectoryPath + "/" + log
+    }
+
+    /// "runs/m.ckpt" → "runs"; "m.ckpt" → "."
+    static func directory(of path: String) -> String {
+        path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    }
+}
