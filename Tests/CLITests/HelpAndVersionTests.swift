@@ -12,13 +12,14 @@ final class HelpAndVersionTests: CLITestCase {
         ("train", "usage: charnn train CORPUS [options]",
          ["--cell", "--layers", "--hidden", "--dropout", "--seq-length", "--batch-size", "--optimizer", "--lr", "--lr-decay",
           "--lr-decay-every", "--grad-clip", "--clip-norm", "--epochs", "--iterations", "--time", "--val-frac", "--eval-every",
-          "--print-every", "--output", "--resume", "--seed", "--threads", "--metrics", "--help"]),
+          "--print-every", "--output", "--resume", "--seed", "--threads", "--metrics", "--help", "--lr-schedule", "--patience"]),
         ("sample", "usage: charnn sample CHECKPOINT [options]",
          ["--length", "--temperature", "--prime", "--top-k", "--argmax", "--seed", "--threads", "--help"]),
         ("eval", "usage: charnn eval CHECKPOINT TEXTFILE [options]", ["--json", "--threads", "--help"]),
         ("bench", "usage: charnn bench [options]",
          ["--json", "--corpus", "--models", "--hidden", "--layers", "--batch-size", "--seq-length", "--warmup", "--iterations",
           "--sample-length", "--threads", "--sample-threads", "--seed", "--help"]),
+        ("report", "usage: charnn report CHECKPOINT [options]", ["--output", "--help"]),
     ]
 
     /// The option names a help text documents: the first `--word` of each indented option line
@@ -40,7 +41,7 @@ final class HelpAndVersionTests: CLITestCase {
             XCTAssertEqual(r.exitCode, 0, "\(r)")
             XCTAssertEqual(r.stderr, "", "\(r)")
             XCTAssertEqual(r.stdoutLines.first, Self.topUsage, "\(r)")
-            for command in ["train", "sample", "eval", "bench", "help"] {
+            for command in ["train", "sample", "eval", "bench", "report", "help"] {
                 XCTAssertTrue(r.stdoutLines.contains { $0.hasPrefix("  \(command) ") }, "lists \(command): \(r)")
             }
             XCTAssertFalse(r.stdout.contains("bench-worker"), "the internal worker command is not listed: \(r)")

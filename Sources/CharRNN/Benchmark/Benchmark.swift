@@ -149,25 +149,27 @@ public enum Benchmark {
     }
 
     /// Trains `model` on `corpus` for `warmup` untimed and up to `iterations` timed iterations with
-    /// the real Trainer (no checkpoint files), stopping the timed ones early after `timeLimit`
-    /// seconds. Returns each timed iteration's seconds and the B·T characters an iteration trains
-    /// on (after the Trainer fits the batch to a short text).
+    /// the real Trainer (no checkpoint files), stopping early once all of them together have taken
+    /// `timeLimit` seconds. Returns each timed iteration's seconds, each warm-up iteration's, and the
+    /// B·T characters an iteration trains on (after the Trainer fits the batch to a short text).
     public static func iterationSeconds(model: Model, corpus: Corpus, options: TrainingOptions, warmup: Int, iterations: Int,
-                                        timeLimit: Double = .infinity) throws -> (seconds: [Double], charactersPerIteration: Int) {
+                                        timeLimit: Double = .infinity)
+        throws -> (seconds: [Double], warmupSeconds: [Double], charactersPerIteration: Int) {
         var options = options
         options.printEvery = 1                 // a report, and so a timing, per iteration
         options.evalEvery = Int.max / 2        // validated once, after the timed iterations
         let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
         let characters = trainer.options.batchSize * trainer.options.seqLength
-        var seconds: [Double] = []
+        var seconds: [Double] = [], warmupSeconds: [Double] = []
         _ = try trainer.run(until: StopCondition(iterations: warmup + iterations),
-                            shouldStop: { seconds.reduce(0, +) >= timeLimit }) { event in
+                            shouldStop: { (seconds + warmupSeconds).reduce(0, +) >= timeLimit }) { event in
             // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
-            if case .step(let r) = event, r.iteration > warmup, r.charsPerSecond > 0 {
-                seconds.append(Double(characters) / r.charsPerSecond)
+            if case .step(let r) = event, r.charsPerSecond > 0 {
+                if r.iteration > warmup { seconds.append(Double(characters) / r.charsPerSecond) }
+                else { warmupSeconds.append(Double(characters) / r.charsPerSecond) }
             }
         }
-        return (seconds, characters)
+        return (seconds, warmupSeconds, characters)
     }
 
     /// The middle value (the mean of the two middle ones for an even count); nil when empty.

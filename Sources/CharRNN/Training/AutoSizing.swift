@@ -109,7 +109,7 @@ public enum AutoSizing {
         let validationSeconds = Double(validationCharacters) / (3 * charsPerSecond)
         let affordable = validationSeconds > 0 ? 0.05 * budgetSeconds / validationSeconds : 20
         let count = min(20, max(4, affordable))
-        return max(1, Int((iterations / count).rounded(.down)))
+        return max(1, Int(min(1e15, (iterations / count).rounded(.down))))  // an endless --time is no trap
     }
 
     /// The configuration for the request (see the constants above for the reasons).
@@ -166,7 +166,8 @@ public enum AutoSizing {
 
 extension AutoSizing {
     /// Training characters per second of `config` at `batch`×`steps` on this corpus and machine: the
-    /// median of a few iterations after two warm-up ones, over at most `seconds`.
+    /// median of the iterations after a warm-up one that fit in `seconds` (the warm-up itself when
+    /// it alone takes that long, as on a slow machine or a debug build).
     public static func measureThroughput(_ config: ModelConfig, batch: Int, steps: Int, corpus: Corpus, seed: UInt64,
                                          seconds: Double) throws -> Double {
         var options = TrainingOptions()
@@ -174,8 +175,9 @@ extension AutoSizing {
         options.seqLength = steps
         options.validationFraction = 0
         let timing = try Benchmark.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
-                                                    warmup: 2, iterations: 50, timeLimit: seconds)
-        return Double(timing.charactersPerIteration) / (Benchmark.median(timing.seconds) ?? .infinity)
+                                                    warmup: 1, iterations: 50, timeLimit: seconds)
+        let typical = Benchmark.median(timing.seconds) ?? Benchmark.median(timing.warmupSeconds) ?? .infinity
+        return Double(timing.charactersPerIteration) / typical
     }
 
     /// A short measurement: 1 % of the budget, between half a second and five.
@@ -193,7 +195,7 @@ extension SizingChoice {
         o.learningRate = learningRate
         o.evalEvery = evalEvery
         if o.lrSchedule == nil {
-            let iterations = Int(budgetCharacters / Double(batchSize * seqLength))
+            let iterations = Int(min(1e15, budgetCharacters / Double(batchSize * seqLength)))
             o.lrSchedule = LearningRateSchedule(kind: .cosine, warmupIterations: LearningRateSchedule.defaultWarmup(horizonIterations: iterations),
                                                 horizonSeconds: budgetSeconds)
         }

@@ -153,10 +153,10 @@ enum TrainCommand {
         let output = args.string("--output") ?? "checkpoints/\(stem(of: corpusPath)).ckpt"
         try checkWritable(output)
         let metricsPath = args.string("--metrics") ?? defaultMetricsPath(output: output, resumed: snapshot, resumePath: args.string("--resume"))
-        let metrics = try MetricsFile(path: metricsPath, startFresh: args.string("--metrics") == nil && snapshot == nil)
         options.metricsLog = recordedPath(of: metricsPath, checkpoint: output)
 
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
+        let metrics = try MetricsFile(path: metricsPath, startFresh: args.string("--metrics") == nil && snapshot == nil)
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = bestPath(for: output)
         trainer.maxRollbacks = rollbacks
