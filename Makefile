@@ -41,7 +41,8 @@ corpora:
 	if [ $$status -eq 3 ]; then echo "make: the Shakespeare download failed; corpora/swift-source.txt was built (offline)" >&2; \
 	elif [ $$status -ne 0 ]; then exit $$status; fi
 
-# Trains on Shakespeare when it can be had, otherwise on the project's own Swift sources.
+# Trains on Shakespeare when it can be had, otherwise on the project's own Swift sources, into a
+# checkpoint named for the corpus and the time (never an earlier run's), then samples that checkpoint.
 train: build
 	@if [ ! -f corpora/shakespeare.txt ]; then \
 	  $(PYTHON) corpora/build_corpora.py --only shakespeare || \
@@ -49,11 +50,11 @@ train: build
 	fi
 	@if [ -f corpora/shakespeare.txt ]; then corpus=corpora/shakespeare.txt; \
 	else $(PYTHON) corpora/build_corpora.py --only swift-source >/dev/null && corpus=corpora/swift-source.txt; fi; \
-	stem=$$(basename $$corpus .txt); \
-	echo "==> $(BIN) train $$corpus --time $(TRAIN_TIME) $(TRAIN_FLAGS)"; \
-	$(BIN) train $$corpus --time $(TRAIN_TIME) $(TRAIN_FLAGS) && \
-	echo "==> $(BIN) sample checkpoints/$$stem.ckpt --length $(SAMPLE_LENGTH) --temperature 0.8" && \
-	$(BIN) sample checkpoints/$$stem.ckpt --length $(SAMPLE_LENGTH) --temperature 0.8
+	ckpt=checkpoints/$$(basename $$corpus .txt)-$$(date +%Y%m%d-%H%M%S).ckpt; mkdir -p checkpoints; \
+	echo "==> $(BIN) train $$corpus --time $(TRAIN_TIME) --output $$ckpt $(TRAIN_FLAGS)"; \
+	$(BIN) train $$corpus --time $(TRAIN_TIME) --output $$ckpt $(TRAIN_FLAGS) && \
+	echo "==> $(BIN) sample $$ckpt --length $(SAMPLE_LENGTH) --temperature 0.8" && \
+	$(BIN) sample $$ckpt --length $(SAMPLE_LENGTH) --temperature 0.8
 
 sample:
 	@ckpt=$$(ls -t checkpoints/*.ckpt 2>/dev/null | grep -v '\.best\.ckpt$$' | head -1); \

@@ -29,6 +29,11 @@ enum Console {
         writeStderr("charnn: warning: \(message)\n")
     }
 
+    /// Something the user should know that is not a problem.
+    static func note(_ message: String) {
+        writeStderr("charnn: note: \(message)\n")
+    }
+
     static func writeStderr(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
@@ -74,20 +79,34 @@ enum Interruption {
     static var exitCode: Int32 { signal == SIGTERM ? ExitCode.terminated : ExitCode.interrupted }
 }
 
-/// Loads a text for a command, naming the file in any text error
-/// ("corpus.txt: invalid UTF-8 at byte offset 2 …").
-/// With `skipUnknown`, characters outside `vocabulary` are dropped and counted in `skipped`.
-func loadCorpus(_ path: String, vocabulary: Vocabulary? = nil, owner: String = "the model",
-                skipUnknown: Bool = false) throws -> Corpus {
+/// Loads a text for a command, normalised as `normalization` says, naming the file in any text error
+/// ("corpus.txt: invalid UTF-8 at byte offset 2 …"; "-" is standard input).
+/// With `skipUnknown`, characters outside `vocabulary` are dropped and counted in `skipped`; a command
+/// that offers --skip-unknown passes false, so the error for such a character points to it.
+func loadCorpus(_ path: String, vocabulary: Vocabulary? = nil, owner: String = "the model", skipUnknown: Bool? = nil,
+                normalization: TextNormalization) throws -> Corpus {
+    let name = displayName(path)
     do {
-        if let vocabulary { return try Corpus.load(path: path, vocabulary: vocabulary, skipUnknown: skipUnknown) }
-        return try Corpus.load(path: path)
+        if let vocabulary {
+            return try Corpus.load(path: path, vocabulary: vocabulary, skipUnknown: skipUnknown ?? false, normalization: normalization)
+        }
+        return try Corpus.load(path: path, normalization: normalization)
     } catch TextError.unknownCharacter(let s, let offset) {
-        throw RuntimeError("\(path): character \(Vocabulary.display(s)) at character \(offset) is not in the vocabulary of \(owner)")
+        throw RuntimeError("\(name): character \(Vocabulary.display(s)) at character \(offset) is not in the vocabulary of \(owner)"
+                           + (skipUnknown == nil ? "" : "; --skip-unknown leaves such characters out"))
     } catch let e as TextError {
-        throw RuntimeError("\(path): \(e)")
+        throw RuntimeError("\(name): \(e)")
     }
 }
+
+/// Says how many characters --skip-unknown dropped, if any.
+func warnSkipped(_ corpus: Corpus, _ path: String) {
+    guard corpus.skipped > 0 else { return }
+    Console.warning("skipped \(corpus.skipped) character\(corpus.skipped == 1 ? "" : "s") of \(displayName(path)) outside the model's vocabulary")
+}
+
+/// How messages name a text: "-" is "standard input".
+func displayName(_ path: String) -> String { path == standardInputPath ? "standard input" : path }
 
 /// Loads a checkpoint for a command, naming the file in errors about its content.
 func loadCheckpoint(_ path: String) throws -> Checkpoint {

@@ -9,24 +9,14 @@ final class MetricsFile {
     let path: String
     private let handle: FileHandle
 
-    /// With `startFresh`, an earlier log at `path` (a new run's default log, beside the checkpoint
-    /// it replaces) is emptied first; anything there that is not a charnn metrics log is refused.
+    /// Opened for appending (O_APPEND), so a pipe or terminal works too. With `startFresh` (a new
+    /// run's own log, which the output checks have found to be a charnn metrics log if anything) an
+    /// earlier log there is emptied first: one log per run.
     init(path: String, startFresh: Bool = false) throws {
         self.path = path
-        if startFresh, let existing = FileManager.default.contents(atPath: path), !existing.isEmpty {
-            guard MetricsLog.isMetricsLog(existing) else {
-                throw RuntimeError("\(path) exists and is not a charnn metrics log; move it away or give --metrics FILE")
-            }
-            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw RuntimeError("cannot empty metrics file \(path)") }
-        }
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw RuntimeError("cannot create metrics file \(path)")
-            }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw RuntimeError("cannot open metrics file \(path) for writing") }
-        handle = h
-        handle.seekToEndOfFile()
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (startFresh ? O_TRUNC : 0), 0o644)
+        guard fd >= 0 else { throw RuntimeError("cannot create metrics file \(path): \(String(cString: strerror(errno)))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     func append(_ fields: [(String, Any)]) {

@@ -20,14 +20,20 @@ let hiddenCommands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)
 
 let topUsageLine = "usage: charnn <command> [arguments] [options]"
 
+/// "  train          train a model …", names padded to one column.
+let commandList: String = {
+    let rows = commands.map { ($0.spec.name, $0.spec.brief) } + [("help", "show help for a command: charnn help <command>")]
+    let width = rows.map(\.0.count).max()! + 2
+    return rows.map { "  " + $0.0.padding(width) + $0.1 }.joined(separator: "\n")
+}()
+
 let topUsage = """
 \(topUsageLine)
 
 Character-level RNN / LSTM / GRU text models: train on any UTF-8 text, sample, evaluate.
 
 commands:
-\(commands.map { "  " + $0.spec.name.padding(10) + $0.spec.summary.split(separator: "\n")[0] }.joined(separator: "\n"))
-  help      show help for a command: charnn help <command>
+\(commandList)
 
 options:
   -h, --help     show this help
@@ -44,6 +50,11 @@ func usageError(_ message: String, usage: String, help: String) -> Int32 {
     return ExitCode.usage
 }
 
+/// " (did you mean train?)" for a command name two edits or fewer from `word`.
+func suggestion(_ word: String) -> String {
+    didYouMean(word, among: commands.map(\.spec.name) + ["help"])
+}
+
 func run(_ words: [String]) -> Int32 {
     guard let first = words.first else {
         Console.writeStderr(topUsage + "\n")
@@ -57,9 +68,9 @@ func run(_ words: [String]) -> Int32 {
         print("charnn \(CharRNNVersion.string)")
         return ExitCode.success
     case "help":
-        guard words.count > 1 else { print(topUsage); return ExitCode.success }
+        guard words.count > 1, !["-h", "--help"].contains(words[1]) else { print(topUsage); return ExitCode.success }
         guard let c = commands.first(where: { $0.spec.name == words[1] }) else {
-            return usageError("unknown command '\(words[1])'", usage: topUsageLine, help: "charnn help")
+            return usageError("unknown command '\(words[1])'" + suggestion(words[1]), usage: topUsageLine, help: "charnn help")
         }
         print(c.spec.help)
         return ExitCode.success
@@ -67,7 +78,7 @@ func run(_ words: [String]) -> Int32 {
         break
     }
     guard let command = (commands + hiddenCommands).first(where: { $0.spec.name == first }) else {
-        return usageError(first.hasPrefix("-") ? "unknown option '\(first)'" : "unknown command '\(first)'",
+        return usageError(first.hasPrefix("-") ? "unknown option '\(first)'" : "unknown command '\(first)'" + suggestion(first),
                           usage: topUsageLine, help: "charnn help")
     }
     do {

@@ -37,8 +37,11 @@ def main():
     checkpoint = os.path.join(a.out, f"{tag}.ckpt")
     best = os.path.join(a.out, f"{tag}.best.ckpt")
 
-    # The validation split: the last int(n * 0.1) characters, n counted in Unicode scalars (Corpus.split).
-    text = open(corpus, encoding="utf-8").read()
+    # The validation split: the last int(n * 0.1) characters, n counted in Unicode scalars (Corpus.split),
+    # of the text as train reads it (a leading BOM dropped, CRLF and CR as LF: TextNormalization.standard).
+    text = open(corpus, encoding="utf-8", newline="").read()
+    text = text[1:] if text.startswith("\ufeff") else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     n_val = int(len(text) * 0.1)
     tail = os.path.join(a.out, f"{stem}.last10.txt")
     with open(tail, "w", encoding="utf-8", newline="") as f:

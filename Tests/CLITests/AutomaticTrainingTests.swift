@@ -99,16 +99,23 @@ final class AutomaticTrainingTests: CLITestCase {
         try expectUsageError(["train", "corpus.txt", "--patience", "-1"], mentions: ["--patience"], usage: usage)
     }
 
-    /// A new run's default log starts empty; a file there that is not a metrics log is never emptied.
+    /// A new run's default log starts empty; a file there that is not a metrics log is never
+    /// emptied; a default checkpoint name whose log exists is another run's.
     func testDefaultMetricsLogIsPerRun() throws {
         try corpus()
         try trainTiny(output: "r.ckpt", iterations: 4, ["--print-every", "1"])
         XCTAssertEqual(try String(contentsOf: dir.file("r.metrics.jsonl"), encoding: .utf8).split(separator: "\n").count, 5)  // 4 steps + 1 validation
-        try trainTiny(output: "r.ckpt", iterations: 3, ["--print-every", "1"])
+        try trainTiny(output: "r.ckpt", iterations: 3, ["--print-every", "1", "--force"])
         XCTAssertEqual(try String(contentsOf: dir.file("r.metrics.jsonl"), encoding: .utf8).split(separator: "\n").count, 4)
         try dir.write("my notes\n", to: "n.metrics.jsonl")
         try expectRuntimeError(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "n.ckpt"],
-                               mentions: ["n.metrics.jsonl", "not a charnn metrics log"], mayWrite: true)
+                               mentions: ["n.metrics.jsonl", "not a charnn metrics log"])
         XCTAssertEqual(try String(contentsOf: dir.file("n.metrics.jsonl"), encoding: .utf8), "my notes\n")
+        try dir.makeDirectory("checkpoints")
+        try dir.write("{\"iteration\":1}\n", to: "checkpoints/corpus.metrics.jsonl")
+        let r = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2"])
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+        XCTAssertTrue(dir.exists("checkpoints/corpus-2.ckpt") && dir.exists("checkpoints/corpus-2.metrics.jsonl"), dir.listing().description)
+        XCTAssertEqual(try String(contentsOf: dir.file("checkpoints/corpus.metrics.jsonl"), encoding: .utf8), "{\"iteration\":1}\n")
     }
 }

@@ -130,7 +130,7 @@ final class BadInputTests: CLITestCase {
             Row(arguments: ["sample", "model.ckpt", "--temperature", $0], exitCode: Self.usage, mentions: ["--temperature", "'\($0)'"])
         } + ["0", "-5"].map {
             Row(arguments: ["sample", "model.ckpt", "--length", $0], exitCode: Self.usage, mentions: ["--length", "'\($0)'"])
-        }
+        } + sampleModeRows
         var trainRows: [Row] = []
         for option in ["--hidden", "--layers", "--batch-size", "--seq-length", "--iterations"] {
             for value in ["0", "-1"] {
@@ -180,6 +180,34 @@ final class BadInputTests: CLITestCase {
             try expectOneLineError(row)
             XCTAssertEqual(try snapshot(), before, "files changed after: charnn \(row.arguments.joined(separator: " "))")
         }
+    }
+
+    /// Prime files, stop texts, and sampling options that contradict each other.
+    var sampleModeRows: [Row] {
+        let beam = ["sample", "model.ckpt", "--beam", "3"]
+        return [
+            Row(arguments: ["sample", "model.ckpt", "--prime-file", "missing.txt"], exitCode: Self.data, mentions: ["missing.txt", "no such file"]),
+            Row(arguments: ["sample", "model.ckpt", "--prime-file", "adir"], exitCode: Self.data, mentions: ["adir", "directory"]),
+            Row(arguments: ["sample", "model.ckpt", "--prime-file", "latin1.txt"], exitCode: Self.data, mentions: ["latin1.txt", "byte offset 6"]),
+            Row(arguments: ["sample", "model.ckpt", "--prime-file", "new-chars.txt"], exitCode: Self.data,
+                mentions: ["--prime-file new-chars.txt", "'Q'", "position 504"]),
+            Row(arguments: ["sample", "model.ckpt", "--stop", "Zed"], exitCode: Self.data, mentions: ["--stop 'Zed'", "'Z'", "never"]),
+            Row(arguments: ["sample", "model.ckpt", "--stop", ""], exitCode: Self.usage, mentions: ["--stop", "''"]),
+            Row(arguments: ["sample", "model.ckpt", "--prime", "the", "--prime-file", "one.txt"], exitCode: Self.usage,
+                mentions: ["--prime", "--prime-file"]),
+            Row(arguments: ["sample", "model.ckpt", "--interactive", "--prime", "the"], exitCode: Self.usage, mentions: ["--interactive", "--prime"]),
+            Row(arguments: ["sample", "model.ckpt", "--interactive", "--prime-file", "one.txt"], exitCode: Self.usage,
+                mentions: ["--interactive", "--prime-file"]),
+            Row(arguments: beam + ["--temperature", "0.5"], exitCode: Self.usage, mentions: ["--beam", "--temperature"]),
+            Row(arguments: beam + ["--top-k", "3"], exitCode: Self.usage, mentions: ["--beam", "--top-k"]),
+            Row(arguments: beam + ["--argmax"], exitCode: Self.usage, mentions: ["--beam", "--argmax"]),
+            Row(arguments: beam + ["--interactive"], exitCode: Self.usage, mentions: ["--beam", "--interactive"]),
+            Row(arguments: beam + ["--length", "inf", "--stop", "a"], exitCode: Self.usage, mentions: ["--beam", "--length", "'inf'"]),
+            Row(arguments: beam + ["--beam-score", "max"], exitCode: Self.usage, mentions: ["--beam-score", "'max'"]),
+            Row(arguments: ["sample", "model.ckpt", "--beam-score", "mean"], exitCode: Self.usage, mentions: ["--beam-score", "--beam"]),
+            Row(arguments: ["sample", "model.ckpt", "--beam", "0"], exitCode: Self.usage, mentions: ["--beam", "'0'"]),
+            Row(arguments: ["sample", "model.ckpt", "--length", "infinite"], exitCode: Self.usage, mentions: ["--length", "'infinite'"]),
+        ]
     }
 
     /// Unreadable inputs and an unwritable output directory. Permission bits do not bind root, so as
@@ -285,12 +313,14 @@ final class BadInputTests: CLITestCase {
         }
     }
 
-    /// Every file below the test directory with its bytes.
+    /// Every file below the test directory with its bytes (a symbolic link: where it points).
     func snapshot() throws -> [String: Data] {
         var files: [String: Data] = [:]
         for name in dir.listing() {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir.file(name).path, isDirectory: &isDirectory), isDirectory.boolValue {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: dir.file(name).path) {
+                files[name + " -> "] = Data(target.utf8)
+            } else if FileManager.default.fileExists(atPath: dir.file(name).path, isDirectory: &isDirectory), isDirectory.boolValue {
                 files[name + "/"] = Data()
             } else {
                 files[name] = try Data(contentsOf: dir.file(name))

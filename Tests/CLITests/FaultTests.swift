@@ -97,7 +97,7 @@ final class FaultTests: CLITestCase {
         let before = try snapshot(names)
         let listing = dir.listing()
         let r = try run(["train", "corpus.txt", "--resume", "exploding.ckpt", "--eval-every", "1", "--iterations", "20",
-                         "--output", "model.ckpt"])
+                         "--output", "model.ckpt", "--force"])
         XCTAssertEqual(r.exitCode, 1, "\(r)")
         XCTAssertEqual(r.stderrLines.filter { $0.hasPrefix("charnn: error: ") }.count, 1, "\(r)")
         let last = r.stderrLines.last ?? ""

@@ -12,10 +12,12 @@ final class HelpAndVersionTests: CLITestCase {
         ("train", "usage: charnn train CORPUS [options]",
          ["--cell", "--layers", "--hidden", "--dropout", "--seq-length", "--batch-size", "--optimizer", "--lr", "--lr-decay",
           "--lr-decay-every", "--grad-clip", "--clip-norm", "--epochs", "--iterations", "--time", "--val-frac", "--eval-every",
-          "--print-every", "--output", "--resume", "--seed", "--threads", "--metrics", "--help", "--lr-schedule", "--patience"]),
+          "--print-every", "--output", "--resume", "--force", "--keep-line-endings", "--seed", "--threads", "--metrics", "--help",
+          "--lr-schedule", "--patience"]),
         ("sample", "usage: charnn sample CHECKPOINT [options]",
-         ["--length", "--temperature", "--prime", "--top-k", "--argmax", "--seed", "--threads", "--help"]),
-        ("eval", "usage: charnn eval CHECKPOINT TEXTFILE [options]", ["--json", "--threads", "--help"]),
+         ["--length", "--temperature", "--prime", "--prime-file", "--stop", "--top-k", "--argmax", "--beam", "--beam-score",
+          "--interactive", "--seed", "--threads", "--help"]),
+        ("eval", "usage: charnn eval CHECKPOINT TEXTFILE [options]", ["--json", "--skip-unknown", "--threads", "--help"]),
         ("bench", "usage: charnn bench [options]",
          ["--json", "--corpus", "--models", "--hidden", "--layers", "--batch-size", "--seq-length", "--warmup", "--iterations",
           "--sample-length", "--threads", "--sample-threads", "--seed", "--help"]),
@@ -47,6 +49,31 @@ final class HelpAndVersionTests: CLITestCase {
             XCTAssertFalse(r.stdout.contains("bench-worker"), "the internal worker command is not listed: \(r)")
             XCTAssertTrue(r.stdout.contains("--version"), "\(r)")
         }
+    }
+
+    /// The command list: one whole line per command (no description cut off), all in one column.
+    func testCommandListIsAligned() throws {
+        let r = try run(["--help"])
+        let rows = r.stdoutLines.drop { $0 != "commands:" }.dropFirst().prefix { !$0.isEmpty }
+        XCTAssertEqual(rows.map { String($0.split(separator: " ")[0]) }, ["train", "sample", "eval", "inspect-cells", "bench", "report", "help"])
+        let columns = Set(rows.map { row in row.dropFirst(2).firstIndex(of: " ").map { row.dropFirst(2)[$0...].prefix { $0 == " " }.count
+            + row.dropFirst(2).distance(from: row.dropFirst(2).startIndex, to: $0) } ?? 0 })
+        XCTAssertEqual(columns.count, 1, "descriptions start in one column: \(r.stdout)")
+        for row in rows { XCTAssertLessThanOrEqual(row.count, 100, row) }
+        for args in [["help", "--help"], ["help", "-h"]] {
+            let h = try run(args)
+            XCTAssertEqual(h.exitCode, 0, "\(h)")
+            XCTAssertEqual(h.stdout, r.stdout)
+        }
+        try expectUsageErrorMentioning(["trian"], "did you mean train?")
+        try expectUsageErrorMentioning(["help", "sampel"], "did you mean sample?")
+    }
+
+    func expectUsageErrorMentioning(_ arguments: [String], _ text: String) throws {
+        let r = try run(arguments)
+        XCTAssertEqual(r.exitCode, 64, "\(r)")
+        XCTAssertEqual(r.stderrLines.count, 1, "\(r)")
+        XCTAssertTrue(r.stderr.contains(text), "\(r)")
     }
 
     func testCommandHelpShowsUsageAndEveryOption() throws {

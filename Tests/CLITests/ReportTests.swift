@@ -87,8 +87,12 @@ final class ReportTests: CLITestCase {
         try expectRuntimeError(["report", "nothing.ckpt"], mentions: ["nothing.ckpt", "does not exist"])
         try expectRuntimeError(["report", "corpus.txt"], mentions: ["corpus.txt"])
         try expectRuntimeError(["report", "model.ckpt", "--output", "no/such/dir/r.html"], mentions: ["no/such/dir", "does not exist"])
-        try expectRuntimeError(["report", "model.ckpt", "--output", "model.ckpt"], mentions: ["model.ckpt", "checkpoint itself"])
-        try expectRuntimeError(["report", "model.ckpt", "--output", "model.metrics.jsonl"], mentions: ["metrics log"])
+        // Never over what it reads, nor over a file of another kind; an earlier page is replaced.
+        try expectRuntimeError(["report", "model.ckpt", "--output", "model.ckpt"], mentions: ["model.ckpt", "never writes over a file it reads"])
+        try expectRuntimeError(["report", "model.ckpt", "--output", "./model.metrics.jsonl"], mentions: ["model.metrics.jsonl", "its metrics log"])
+        try expectRuntimeError(["report", "model.ckpt", "--output", "corpus.txt"], mentions: ["corpus.txt", "not a charnn report"])
+        XCTAssertEqual(try run(["report", "model.ckpt"]).exitCode, 0)
+        XCTAssertEqual(try run(["report", "model.ckpt"]).exitCode, 0)
         try dir.makeDirectory("adir")
         try expectRuntimeError(["report", "model.ckpt", "--output", "adir"], mentions: ["adir", "is a directory"])
         // A log gone missing: a warning, and a page that says why it has no curves.

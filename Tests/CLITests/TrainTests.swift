@@ -84,6 +84,15 @@ final class TrainTests: CLITestCase {
         XCTAssertEqual(lastIteration, 10)
     }
 
+    /// The metrics log may be a stream: standard output, here a pipe.
+    func testMetricsToStandardOutput() throws {
+        let r = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "4", "--print-every", "2", "--output", "m.ckpt",
+                                                               "--metrics", "/dev/stdout"])
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+        // Progress at 2 and 4, then the final validation.
+        XCTAssertEqual(try r.stdoutLines.map { int(try jsonObject($0)["iteration"]) }, [2, 4, 4], "\(r)")
+    }
+
     /// A validation that comes before the first progress report (--eval-every < --print-every) still
     /// gives a complete metrics line.
     func testMetricsLinesAreCompleteWhenValidationComesFirst() throws {

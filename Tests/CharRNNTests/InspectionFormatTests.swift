@@ -177,6 +177,26 @@ final class InspectionFormatTests: XCTestCase {
         XCTAssertEqual(DivergingScale(unit: cell, values: [-4, 2]).position(-2), -0.5, "c is scaled by its largest |c|")
     }
 
+    /// Text on the heat map is white where that contrasts more with the background than #111 does:
+    /// on both deep ends and the darker mid-blues, never on the pale middle.
+    func testTextColourFollowsTheBackgroundsLuminance() {
+        let gate = DivergingScale(unit: CellUnit(layer: 0, source: .gate(0), index: 0, cell: .lstm), values: [])
+        XCTAssertEqual(RGB(r: 255, g: 255, b: 255).luminance, 1, accuracy: 1e-12)
+        XCTAssertEqual(RGB(r: 0, g: 0, b: 0).luminance, 0)
+        XCTAssertEqual(gate.color(0).textColor, RGB(r: 255, g: 255, b: 255), "the darkest blue")
+        XCTAssertEqual(gate.color(1).textColor, RGB(r: 255, g: 255, b: 255), "the darkest red")
+        XCTAssertEqual(gate.color(0.5).textColor, RGB(r: 17, g: 17, b: 17), "the near-white middle")
+        // Along each half the background only gets lighter towards the middle: the text turns dark once.
+        for half in [stride(from: Float(0), through: 0.5, by: 0.01), stride(from: Float(1), through: 0.5, by: -0.01)] {
+            let light = half.map { gate.color($0).wantsLightText }
+            XCTAssertEqual(light.firstIndex(of: false).map { light[$0...].allSatisfy { !$0 } }, true, "\(light)")
+            for v in half {
+                let c = gate.color(v), background = c.luminance + 0.05
+                XCTAssertEqual(c.wantsLightText, 1.05 / background > background / (RGB(r: 17, g: 17, b: 17).luminance + 0.05), "\(v)")
+            }
+        }
+    }
+
     func testANSIColoursAndNoColorBars() throws {
         let coloured = String(decoding: try render { ANSIRenderer($0, color: true) }, as: UTF8.self)
         XCTAssertEqual(coloured.components(separatedBy: "\u{1B}[48;2;").count - 1, corpus.count * units.count)

@@ -3,7 +3,8 @@
 //
 // Metadata keys: charnn.format (this layout's version), charnn.vocab (JSON array of one-scalar
 // strings in id order), charnn.config (JSON: cell, layers, hidden, vocab_size, dropout),
-// charnn.training (JSON: options and progress; resumable files only), charnn.generator.
+// charnn.training (JSON: options and progress; resumable files only), charnn.generator, charnn.text
+// (JSON: how the text was normalised, TextNormalization; absent: byte for byte).
 // Extra tensors in resumable files: optimizer.<slot> (P), training.state.h / .c (L, B, H).
 
 import Foundation
@@ -43,11 +44,14 @@ public struct Checkpoint {
     public let model: Model
     public let vocabulary: Vocabulary
     public let training: TrainingSnapshot?
+    /// How the texts this model reads are normalised: as its training text was.
+    public let text: TextNormalization
 
-    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil) {
+    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact) {
         self.model = model
         self.vocabulary = vocabulary
         self.training = training
+        self.text = text
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
@@ -72,6 +76,7 @@ public struct Checkpoint {
             "charnn.vocab": Checkpoint.json(vocabulary.scalars.map { String($0) }),
             "charnn.config": Checkpoint.json(model.config),
             "charnn.generator": "charnn \(CharRNNVersion.string)",
+            "charnn.text": Checkpoint.json(text),
         ]
         if let training {
             metadata["charnn.training"] = Checkpoint.json(TrainingMetadata(options: training.options, progress: training.progress))
@@ -147,6 +152,8 @@ public struct Checkpoint {
         for t in found { values += t.values }
         model = values.withUnsafeBufferPointer { Model(config: config, values: $0) }
         vocabulary = Vocabulary(scalars: scalars)
+        // Written before texts were normalised: trained on the bytes as they were.
+        text = file.metadata["charnn.text"] == nil ? .exact : try decode(TextNormalization.self, "charnn.text")
 
         guard file.metadata["charnn.training"] != nil else {
             training = nil

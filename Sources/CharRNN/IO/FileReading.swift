@@ -1,5 +1,5 @@
 // Reading a file, whole or a chunk at a time, with errors a user can act on: missing, a directory, a
-// device, unreadable.
+// device, unreadable. The path "-" is standard input.
 
 import Foundation
 #if canImport(Glibc)
@@ -22,9 +22,13 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The size of the file at `path` if it is a regular file (nil for a pipe, a device, a directory, or
-/// a path that cannot be examined: reading it then reports why).
+/// The path that names standard input.
+public let standardInputPath = "-"
+
+/// The size of the file at `path` if it is a regular file (nil for a pipe, a device, a directory,
+/// standard input, which is read once, or a path that cannot be examined: reading it then reports why).
 public func regularFileSize(_ path: String) -> Int? {
+    guard path != standardInputPath else { return nil }
     var info = stat()
     guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
     return Int(info.st_size)
@@ -42,7 +46,8 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
 /// regular file first.
 public func forEachChunk(ofFileAt path: String, chunkSize: Int = 1 << 20, reserve: (Int) -> Void = { _ in },
                          _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = path == standardInputPath ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC)
+    let path = path == standardInputPath ? "standard input" : path  // as errors name it
     if fd < 0 {
         let e = errno
         if e == ENOENT || e == ENOTDIR { throw FileError.notFound(path: path) }

@@ -21,9 +21,8 @@ public final class ANSIRenderer: HeatMapRenderer {
             var text = "", bars = ""
             for (t, s) in table.characters.enumerated() {
                 if color {
-                    let c = scale.color(column[t])
-                    let ink = scale.needsLightText(column[t]) ? "255;255;255" : "17;17;17"
-                    text += "\u{1B}[48;2;\(c.r);\(c.g);\(c.b)m\u{1B}[38;2;\(ink)m" + glyph(s, tab: "→")
+                    let c = scale.color(column[t]), ink = c.textColor
+                    text += "\u{1B}[48;2;\(c.r);\(c.g);\(c.b)m\u{1B}[38;2;\(ink.r);\(ink.g);\(ink.b)m" + glyph(s, tab: "→")
                 } else {
                     text += glyph(s, tab: "→")
                     let level = Int(((scale.position(column[t]) + 1) / 2 * Float(Self.bars.count - 1)).rounded())

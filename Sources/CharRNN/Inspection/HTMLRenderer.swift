@@ -45,8 +45,9 @@ public final class HTMLRenderer: HeatMapRenderer {
             for (t, s) in table.characters.enumerated() {
                 let shown = glyph(s, tab: "\t")
                 let cls = s == "\n" ? " class=\"nl\"" : ""
-                let light = scale.needsLightText(column[t]) ? ";color:#fff" : ""
-                try out.write("<span\(cls) style=\"background:\(scale.color(column[t]).hex)\(light)\" title=\"\(unit.name) = \(column[t])\(predicted[t])\">"
+                let background = scale.color(column[t])
+                let light = background.wantsLightText ? ";color:#fff" : ""  // else the stylesheet's #111
+                try out.write("<span\(cls) style=\"background:\(background.hex)\(light)\" title=\"\(unit.name) = \(column[t])\(predicted[t])\">"
                               + Escaping.html(shown) + "</span>" + (s == "\n" ? "<br/>" : ""))
             }
             try out.write("</div></section>\n")

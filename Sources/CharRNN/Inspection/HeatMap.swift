@@ -2,12 +2,39 @@
 // the rows they are given (characters × units floats: meant for the few thousand characters a
 // person reads, bounded by --max-chars), a diverging colour scale, and each unit's heading.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 public struct RGB: Equatable, Sendable {
     public let r: UInt8, g: UInt8, b: UInt8
 
     public var hex: String {
         "#" + [r, g, b].map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
+
+    /// Relative luminance (WCAG 2): 0 for black, 1 for white.
+    public var luminance: Double {
+        func linear(_ c: UInt8) -> Double {
+            let v = Double(c) / 255
+            return v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    }
+
+    static let white = RGB(r: 255, g: 255, b: 255), nearBlack = RGB(r: 17, g: 17, b: 17)
+
+    /// Whether text on this background reads better white than near-black (#111): whichever has the
+    /// greater contrast ratio with it.
+    public var wantsLightText: Bool {
+        let background = luminance + 0.05
+        return (RGB.white.luminance + 0.05) / background > background / (RGB.nearBlack.luminance + 0.05)
+    }
+
+    /// The heat maps' text colour on this background.
+    public var textColor: RGB { wantsLightText ? .white : .nearBlack }
 }
 
 /// Blue through near-white to red (ColorBrewer's RdBu ends), centred on the unit's neutral value:
@@ -32,8 +59,6 @@ public struct DivergingScale: Sendable {
         return max(-1, min(1, (v - center) / halfWidth))
     }
 
-    /// Whether text on `color(v)` reads better light than dark (the deep ends of the scale).
-    public func needsLightText(_ v: Float) -> Bool { abs(position(v)) > 0.6 }
 
     public func color(_ v: Float) -> RGB {
         let t = Double(position(v))

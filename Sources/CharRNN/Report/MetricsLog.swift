@@ -50,11 +50,4 @@ public struct MetricsLog: Sendable, Equatable {
         while let last = series.last, last.iteration >= point.iteration { series.removeLast() }
         series.append(point)
     }
-
-    /// Whether `data` starts like a charnn metrics log (a JSON object with an iteration).
-    public static func isMetricsLog(_ data: Data) -> Bool {
-        guard let first = data.split(separator: UInt8(ascii: "\n")).first,
-              let object = (try? JSONSerialization.jsonObject(with: Data(first))) as? [String: Any] else { return false }
-        return object["iteration"] is NSNumber
-    }
 }

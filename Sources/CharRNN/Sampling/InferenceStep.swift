@@ -64,10 +64,32 @@ final class InferenceStep {
     /// than it saves on them.
     nonisolated(unsafe) static var minimumParallelMultiplyAdds = 1 << 19
 
+    /// `run(id)`, then the next character's logits (V), valid until the next step.
+    func logits(after id: Int32) -> UnsafePointer<Float> {
+        run(id)
+        return UnsafePointer(logits.base)
+    }
+
     /// Every layer back to a zero state.
     func reset() {
         h.zero()
         c.zero()
+    }
+
+    /// Floats in a saved state: every layer's h, then (LSTM) every layer's c.
+    var stateCount: Int { h.count + c.count }
+
+    /// Copies the recurrent state to `state` (`stateCount` Floats), so that one step object can
+    /// advance several texts in turn (beam search) by saving and restoring their states.
+    func saveState(to state: UnsafeMutablePointer<Float>) {
+        state.update(from: h.base, count: h.count)
+        (state + h.count).update(from: c.base, count: c.count)
+    }
+
+    /// Restores a state that `saveState` copied.
+    func loadState(from state: UnsafePointer<Float>) {
+        h.base.update(from: state, count: h.count)
+        c.base.update(from: state + h.count, count: c.count)
     }
 
     /// Feeds character `id`: advances every layer's state and leaves the next character's

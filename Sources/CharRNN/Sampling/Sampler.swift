@@ -8,7 +8,8 @@ import Darwin
 #endif
 
 public struct SamplingOptions: Sendable, Equatable {
-    public var length = 2000
+    /// Characters to generate; nil: no limit (until a stop text or `shouldStop`).
+    public var length: Int? = 2000
     /// Divides the logits: < 1 sharper and more repetitive, > 1 more surprising.
     public var temperature: Float = 1
     /// Draw only among the k most likely characters (nil: all).
@@ -18,8 +19,21 @@ public struct SamplingOptions: Sendable, Equatable {
     public var seed: UInt64 = 123
     /// Text the model reads before it starts writing; it is not part of `length`.
     public var prime = ""
+    /// Generation ends right after the first occurrence of any of these in the generated text
+    /// (see `StopTextMatcher`); the stop text itself is generated and emitted.
+    public var stopTexts: [String] = []
 
     public init() {}
+}
+
+/// Why a generation ended.
+public enum SamplingEnd: Sendable, Equatable {
+    /// `length` characters were generated.
+    case length
+    /// The generated text ended with a stop text.
+    case stopText
+    /// `shouldStop` said so.
+    case interrupted
 }
 
 public final class Sampler {
@@ -36,40 +50,48 @@ public final class Sampler {
         order = (0..<Int32(vocabulary.count)).map { $0 }
     }
 
-    /// Generates `options.length` characters, calling `emit` with each as soon as it is drawn.
-    /// Throws if the priming text has characters outside the vocabulary.
-    public func generate(_ options: SamplingOptions, emit: (Unicode.Scalar) -> Void) throws {
+    /// Generates up to `options.length` characters, calling `emit` with each as soon as it is
+    /// drawn; `shouldStop` is asked before each one (Ctrl-C). Throws if the priming text or a stop
+    /// text has characters outside the vocabulary.
+    @discardableResult
+    public func generate(_ options: SamplingOptions, shouldStop: () -> Bool = { false },
+                         emit: (Unicode.Scalar) -> Void) throws -> SamplingEnd {
         // Made per call, from the weights as they are now, so a sampler never reads stale ones.
         let stepper = InferenceStep(model: model)
-        try generate(options, step: { stepper.run($0); return UnsafePointer(stepper.logits.base) }, emit: emit)
+        return try generate(options, step: stepper.logits(after:), shouldStop: shouldStop, emit: emit)
     }
 
     /// The sampling loop over any way of stepping the model: `step(id)` feeds one character and
     /// returns the next character's logits (V). Tests pass the general forward pass here.
-    func generate(_ options: SamplingOptions, step: (Int32) -> UnsafePointer<Float>,
-                  emit: (Unicode.Scalar) -> Void) throws {
-        let primeIDs = try vocabulary.encode(options.prime)
+    @discardableResult
+    func generate(_ options: SamplingOptions, step: (Int32) -> UnsafePointer<Float>, shouldStop: () -> Bool = { false },
+                  emit: (Unicode.Scalar) -> Void) throws -> SamplingEnd {
         var rng = SplitMix64(seed: options.seed)
-        // Without a prime the model starts as after a line break (or its first character).
-        var next: Int32 = primeIDs.first ?? vocabulary.id(of: "\n") ?? 0
-        for id in primeIDs.dropFirst() {
-            _ = step(next)
-            next = id
-        }
-        for _ in 0..<options.length {
+        return try generate(options, prime: options.prime, rng: &rng, step: step, shouldStop: shouldStop, emit: emit)
+    }
+
+    /// One generation from the state `step` starts in, drawing from `rng` (which a session carries
+    /// from one prime to the next).
+    func generate(_ options: SamplingOptions, prime: String, rng: inout SplitMix64, step: (Int32) -> UnsafePointer<Float>,
+                  shouldStop: () -> Bool, emit: (Unicode.Scalar) -> Void) throws -> SamplingEnd {
+        let primeIDs = try vocabulary.encode(prime)
+        var stops = StopTextMatcher(try options.stopTexts.map { try vocabulary.encode($0) })
+        var next = feedPrime(primeIDs, vocabulary: vocabulary) { _ = step($0) }
+        var generated = 0
+        while options.length.map({ generated < $0 }) ?? true {
+            if shouldStop() { return .interrupted }
             next = draw(step(next), options, &rng)
             emit(vocabulary[next])
+            generated += 1
+            if stops.append(next) { return .stopText }
         }
+        return .length
     }
 
     /// Picks the next id from the logits (V).
     private func draw(_ logits: UnsafePointer<Float>, _ options: SamplingOptions, _ rng: inout SplitMix64) -> Int32 {
         let V = vocabulary.count
-        if options.argmax {
-            var best = 0
-            for j in 1..<V where logits[j] > logits[best] { best = j }
-            return Int32(best)
-        }
+        if options.argmax { return mostLikely(logits, count: V) }
         let invT = 1 / Double(options.temperature)
         var m = -Double.infinity
         for j in 0..<V { m = max(m, Double(logits[j]) * invT) }
@@ -94,4 +116,19 @@ public final class Sampler {
         }
         return order[candidates - 1]
     }
+}
+
+/// Feeds all but the last character of a prime through `step` and returns that last one: the
+/// input whose step gives the first generated character's logits. Without a prime the model
+/// starts as after a line break (or its first character).
+func feedPrime(_ primeIDs: [Int32], vocabulary: Vocabulary, step: (Int32) -> Void) -> Int32 {
+    for id in primeIDs.dropLast() { step(id) }
+    return primeIDs.last ?? vocabulary.id(of: "\n") ?? 0
+}
+
+/// The id of the largest of `count` logits (the first of equal ones): greedy decoding's choice.
+func mostLikely(_ logits: UnsafePointer<Float>, count: Int) -> Int32 {
+    var best = 0
+    for j in 1..<count where logits[j] > logits[best] { best = j }
+    return Int32(best)
 }

@@ -9,17 +9,26 @@ public struct Corpus: Sendable {
     /// Calls its argument with each Unicode scalar of a text and its character index, in order.
     typealias ScalarSource = ((UInt32, Int) throws -> Void) throws -> Void
 
-    /// Decodes `bytes` and builds the vocabulary from the characters it contains.
-    public init(bytes: [UInt8]) throws {
-        let scalars: ScalarSource = { body in try bytes.withUnsafeBufferPointer { try forEachScalar(in: $0, body) } }
+    /// Decodes `bytes`, normalised as `normalization` says, and builds the vocabulary from the
+    /// characters it contains.
+    public init(bytes: [UInt8], normalization: TextNormalization = .exact) throws {
+        let scalars = Corpus.byteScalars(bytes, normalization)
         try self.init(vocabulary: Corpus.vocabulary(of: scalars), capacity: bytes.count, skipUnknown: false, scalars: scalars)
     }
 
     /// Decodes `bytes` with a given vocabulary (a trained model's). A character outside it is an
     /// error, or, with `skipUnknown`, dropped and counted in `skipped`.
-    public init(bytes: [UInt8], vocabulary: Vocabulary, skipUnknown: Bool = false) throws {
-        try self.init(vocabulary: vocabulary, capacity: bytes.count, skipUnknown: skipUnknown) { body in
-            try bytes.withUnsafeBufferPointer { try forEachScalar(in: $0, body) }
+    public init(bytes: [UInt8], vocabulary: Vocabulary, skipUnknown: Bool = false, normalization: TextNormalization = .exact) throws {
+        try self.init(vocabulary: vocabulary, capacity: bytes.count, skipUnknown: skipUnknown,
+                      scalars: Corpus.byteScalars(bytes, normalization))
+    }
+
+    /// The scalars of `bytes`, normalised.
+    static func byteScalars(_ bytes: [UInt8], _ normalization: TextNormalization) -> ScalarSource {
+        return { body in
+            var filter = NormalizingFilter(normalization)
+            try bytes.withUnsafeBufferPointer { try forEachScalar(in: $0) { v, _ in try filter.feed(v, body) } }
+            try filter.finish(body)
         }
     }
 
@@ -72,26 +81,33 @@ public struct Corpus: Sendable {
     /// Reads and decodes a text file a chunk at a time, twice (once for the vocabulary, once for the
     /// ids), so that memory holds only the ids: one byte per character for up to 256 characters.
     /// A pipe or device can be read only once: it is read whole instead.
-    public static func load(path: String, chunkSize: Int = 1 << 20) throws -> Corpus {
-        guard let size = regularFileSize(path) else { return try Corpus(bytes: readFileBytes(path)) }
-        let scalars = fileScalars(path, chunkSize)
+    /// Normalisation happens as the text is decoded, so error byte offsets count the file's own bytes.
+    /// "-" is standard input.
+    public static func load(path: String, normalization: TextNormalization = .exact, chunkSize: Int = 1 << 20) throws -> Corpus {
+        guard let size = regularFileSize(path) else { return try Corpus(bytes: readFileBytes(path), normalization: normalization) }
+        let scalars = fileScalars(path, chunkSize, normalization)
         return try Corpus(vocabulary: vocabulary(of: scalars), capacity: size, skipUnknown: false, scalars: scalars)
     }
 
-    /// Reads and decodes a text file with a given vocabulary (see `init(bytes:vocabulary:skipUnknown:)`).
-    public static func load(path: String, vocabulary: Vocabulary, skipUnknown: Bool = false, chunkSize: Int = 1 << 20) throws -> Corpus {
+    /// Reads and decodes a text file with a given vocabulary (see `init(bytes:vocabulary:skipUnknown:normalization:)`).
+    public static func load(path: String, vocabulary: Vocabulary, skipUnknown: Bool = false,
+                            normalization: TextNormalization = .exact, chunkSize: Int = 1 << 20) throws -> Corpus {
         guard let size = regularFileSize(path) else {
-            return try Corpus(bytes: readFileBytes(path), vocabulary: vocabulary, skipUnknown: skipUnknown)
+            return try Corpus(bytes: readFileBytes(path), vocabulary: vocabulary, skipUnknown: skipUnknown, normalization: normalization)
         }
-        return try Corpus(vocabulary: vocabulary, capacity: size, skipUnknown: skipUnknown, scalars: fileScalars(path, chunkSize))
+        return try Corpus(vocabulary: vocabulary, capacity: size, skipUnknown: skipUnknown,
+                          scalars: fileScalars(path, chunkSize, normalization))
     }
 
-    /// The scalars of a file, read `chunkSize` bytes at a time.
-    static func fileScalars(_ path: String, _ chunkSize: Int) -> ScalarSource {
+    /// The scalars of a file, read `chunkSize` bytes at a time and normalised.
+    static func fileScalars(_ path: String, _ chunkSize: Int, _ normalization: TextNormalization) -> ScalarSource {
         return { body in
             var decoder = ChunkedUTF8Decoder()
-            try forEachChunk(ofFileAt: path, chunkSize: chunkSize) { try decoder.decode($0, isLast: false, body) }
-            try decoder.decode(UnsafeBufferPointer(start: nil, count: 0), isLast: true, body)
+            var filter = NormalizingFilter(normalization)
+            func normalized(_ v: UInt32, _: Int) throws { try filter.feed(v, body) }
+            try forEachChunk(ofFileAt: path, chunkSize: chunkSize) { try decoder.decode($0, isLast: false, normalized) }
+            try decoder.decode(UnsafeBufferPointer(start: nil, count: 0), isLast: true, normalized)
+            try filter.finish(body)
         }
     }
 

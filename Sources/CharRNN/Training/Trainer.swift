@@ -23,6 +23,13 @@ public final class Trainer {
     /// Where the latest checkpoint goes, and the best-by-validation one (nil: not written).
     public var checkpointPath: String?
     public var bestCheckpointPath: String?
+    /// The run's metrics log as its checkpoints name it (TrainingOptions.metricsLog).
+    public var metricsLog: String? {
+        get { options.metricsLog }
+        set { options.metricsLog = newValue }
+    }
+    /// How the corpus was normalised, recorded in the checkpoints.
+    public var textNormalization = TextNormalization.exact
 
     private let tokens: TokenSequence
     private let trainStreams: BatchStreams
@@ -236,7 +243,7 @@ public final class Trainer {
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
-            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot).safeTensors
+            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization).safeTensors
             for path in paths {
                 try file.write(to: path)
                 report(.saved(path: path))

@@ -17,12 +17,14 @@ struct HelpRequested: Error {
 struct ParsedArguments {
     let spec: CommandSpec
     let positionals: [String]
-    private let values: [String: String]
+    /// Each option's values in the order given: one, except for repeatable options.
+    private let values: [String: [String]]
     private let flags: Set<String>
 
     init(_ words: [String], spec: CommandSpec) throws {
         self.spec = spec
-        var positionals: [String] = [], values: [String: String] = [:], flags = Set<String>()
+        precondition(spec.options.allSatisfy { !$0.repeatable || $0.value != nil }, "a repeatable option must take a value")
+        var positionals: [String] = [], values: [String: [String]] = [:], flags = Set<String>()
         var i = 0
         var onlyPositionals = false
         while i < words.count {
@@ -40,21 +42,20 @@ struct ParsedArguments {
                 inline = String(word[word.index(after: eq)...])
             }
             guard let option = spec.option(name) else {
-                let hint = spec.options.map(\.name).min { editDistance($0, name) < editDistance($1, name) }
-                    .flatMap { editDistance($0, name) <= 2 ? " (did you mean \($0)?)" : nil } ?? ""
+                let hint = didYouMean(name, among: spec.options.map(\.name))
                 throw UsageError(message: "unknown option '\(name)' for 'charnn \(spec.name)'\(hint)", command: spec)
             }
-            if values[name] != nil || flags.contains(name) {
+            if !option.repeatable && (values[name] != nil || flags.contains(name)) {
                 throw UsageError(message: "option \(name) is given more than once", command: spec)
             }
             if option.value == nil {
                 if inline != nil { throw UsageError(message: "option \(name) takes no value", command: spec) }
                 flags.insert(name)
             } else if let inline {
-                values[name] = inline
+                values[name, default: []].append(inline)
             } else {
                 guard i < words.count else { throw UsageError(message: "option \(name) needs a value (\(option.value!))", command: spec) }
-                values[name] = words[i]
+                values[name, default: []].append(words[i])
                 i += 1
             }
         }
@@ -72,14 +73,21 @@ struct ParsedArguments {
 
     func has(_ name: String) -> Bool { values[name] != nil || flags.contains(name) }
     func flag(_ name: String) -> Bool { flags.contains(name) }
-    func string(_ name: String) -> String? { values[name] }
+    /// The value of an option given at most once (the typed reads below are for those too).
+    func string(_ name: String) -> String? {
+        assert(spec.option(name)?.repeatable != true, "read a repeatable option with strings(_:)")
+        return values[name]?.first
+    }
+
+    /// Every value of a repeatable option, in the order given.
+    func strings(_ name: String) -> [String] { values[name] ?? [] }
 
     private func fail(_ name: String, _ what: String) -> UsageError {
-        UsageError(message: "\(name) \(what), got '\(values[name] ?? "")'", command: spec)
+        UsageError(message: "\(name) \(what), got '\(string(name) ?? "")'", command: spec)
     }
 
     func int(_ name: String, default d: Int? = nil, min lo: Int? = nil, max hi: Int? = nil) throws -> Int? {
-        guard let text = values[name] else { return d }
+        guard let text = string(name) else { return d }
         guard let v = Int(text) else { throw fail(name, "needs a whole number") }
         if let lo, v < lo { throw fail(name, "must be at least \(lo)") }
         if let hi, v > hi { throw fail(name, "must be at most \(hi)") }
@@ -89,7 +97,7 @@ struct ParsedArguments {
     /// A finite real number in the given range; `above` excludes the bound itself.
     func double(_ name: String, default d: Double? = nil, min lo: Double? = nil, above: Double? = nil,
                 max hi: Double? = nil, below: Double? = nil) throws -> Double? {
-        guard let text = values[name] else { return d }
+        guard let text = string(name) else { return d }
         guard let v = Double(text), v.isFinite else { throw fail(name, "needs a finite number") }
         if let lo, v < lo { throw fail(name, "must be at least \(lo)") }
         if let above, v <= above { throw fail(name, "must be greater than \(above)") }
@@ -99,7 +107,7 @@ struct ParsedArguments {
     }
 
     func choice<T: RawRepresentable & CaseIterable>(_ name: String, default d: T? = nil) throws -> T? where T.RawValue == String {
-        guard let text = values[name] else { return d }
+        guard let text = string(name) else { return d }
         guard let v = T(rawValue: text.lowercased()) else {
             throw fail(name, "must be one of " + T.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -108,7 +116,7 @@ struct ParsedArguments {
 
     /// A duration like 90, 90s, 10m, 1.5h, 2d (seconds when no unit).
     func duration(_ name: String) throws -> Double? {
-        guard let text = values[name]?.lowercased() else { return nil }
+        guard let text = string(name)?.lowercased() else { return nil }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         var number = Substring(text), scale = 1.0
         if let last = text.last, let unit = units[last] { number = text.dropLast(); scale = unit }
@@ -117,6 +125,12 @@ struct ParsedArguments {
         }
         return v * scale
     }
+}
+
+/// " (did you mean X?)" for the nearest of `names` within two edits of `word`, else "".
+func didYouMean(_ word: String, among names: [String]) -> String {
+    names.min { editDistance($0, word) < editDistance($1, word) }
+        .flatMap { editDistance($0, word) <= 2 ? " (did you mean \($0)?)" : nil } ?? ""
 }
 
 /// Levenshtein distance, for "did you mean" hints.

@@ -6,10 +6,15 @@ struct OptionSpec {
     let value: String?      // "N" for options that take a value; nil for flags
     let help: String
     var defaultText: String? = nil
+    /// May be given more than once; every value is kept, in order (`ParsedArguments.strings`).
+    /// Only for options that take a value: a flag said twice says nothing more.
+    var repeatable = false
 }
 
 struct CommandSpec {
     let name: String
+    /// One short line for the command list of `charnn --help`.
+    let brief: String
     let summary: String
     let positionals: [(name: String, help: String)]
     let options: [OptionSpec]
@@ -33,7 +38,7 @@ struct CommandSpec {
             lines += ["", "options:"]
             for o in options {
                 let left = o.name + (o.value.map { " \($0)" } ?? "")
-                let right = o.help + (o.defaultText.map { " (default: \($0))" } ?? "")
+                let right = o.help + (o.defaultText.map { " (default: \($0))" } ?? "") + (o.repeatable ? " (repeatable)" : "")
                 if left.count >= 26 {
                     lines.append("  " + left)
                     lines.append("  " + "".padding(26) + right)

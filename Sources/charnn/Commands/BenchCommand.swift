@@ -21,6 +21,7 @@ enum BenchCommand {
 
     static let spec = CommandSpec(
         name: "bench",
+        brief: "measure training and sampling speed and memory",
         summary: "Measure training chars/s (median over warm iterations), achieved GFLOP/s, step-by-step\n"
             + "sampling chars/s and peak memory for each model, each in its own process.",
         positionals: [],
@@ -38,6 +39,7 @@ enum BenchCommand {
 
     static let workerSpec = CommandSpec(
         name: "bench-worker",
+        brief: "(internal) one configuration of charnn bench",
         summary: "(internal) one configuration of charnn bench; prints its result as JSON.",
         positionals: [],
         options: [
@@ -60,7 +62,7 @@ enum BenchCommand {
         let corpusPath = args.string("--corpus") ?? defaultCorpora.first { FileManager.default.fileExists(atPath: $0) }
         let corpusDescription: String, corpusCharacters: Int, generated: Int?
         if let corpusPath {
-            let corpus = try loadCorpus(corpusPath)
+            let corpus = try loadCorpus(corpusPath, normalization: .exact)  // as the PyTorch reference reads it
             corpusCharacters = corpus.tokens.count
             corpusDescription = corpusPath
             generated = nil
@@ -104,7 +106,7 @@ enum BenchCommand {
         Parallelism.threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
         let corpus: Corpus
         if let path = args.string("--corpus") {
-            corpus = try loadCorpus(path)
+            corpus = try loadCorpus(path, normalization: .exact)
         } else {
             let n = try args.int("--generated", default: 200_000, min: 2)!
             corpus = try Corpus(bytes: Array(Benchmark.generatedText(characters: n, seed: setup.seed).utf8))

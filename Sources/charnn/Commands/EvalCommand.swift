@@ -6,11 +6,14 @@ import Foundation
 enum EvalCommand {
     static let spec = CommandSpec(
         name: "eval",
+        brief: "score how well a checkpoint predicts a text",
         summary: "Mean cross-entropy of predicting each character of TEXTFILE from the ones before it\n"
             + "(one stream from a zero state): loss in nats/char, bits/char, perplexity, characters.",
-        positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to score (UTF-8)")],
+        positionals: [("CHECKPOINT", "a checkpoint written by charnn train"),
+                      ("TEXTFILE", "the text to score (UTF-8); - reads standard input")],
         options: [
             OptionSpec(name: "--json", value: nil, help: "print one JSON object: loss, bpc, perplexity, chars"),
+            OptionSpec(name: "--skip-unknown", value: nil, help: "drop characters outside the model's vocabulary"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
         ])
 
@@ -18,9 +21,11 @@ enum EvalCommand {
         Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
         let checkpoint = try loadCheckpoint(args.positionals[0])
         let path = args.positionals[1]
-        let corpus = try loadCorpus(path, vocabulary: checkpoint.vocabulary, owner: args.positionals[0])
+        let corpus = try loadCorpus(path, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
+                                    skipUnknown: args.flag("--skip-unknown"), normalization: checkpoint.text)
+        warnSkipped(corpus, path)
         guard let result = evaluate(checkpoint.model, tokens: corpus.tokens) else {
-            throw RuntimeError("\(path): need at least 2 characters to score a prediction")
+            throw RuntimeError("\(displayName(path)): need at least 2 characters to score a prediction")
         }
         if args.flag("--json") {
             // JSON has no inf or NaN: a model that is certain and wrong gets null.

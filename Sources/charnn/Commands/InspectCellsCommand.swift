@@ -19,10 +19,11 @@ enum InspectCellsCommand {
 
     static let spec = CommandSpec(
         name: "inspect-cells",
+        brief: "record, view and explain what the hidden units do on a text",
         summary: "Run a checkpoint over TEXTFILE (one stream from a zero state) and record every character's\n"
             + "hidden states h, LSTM cell states c and gate values: dump them, view them as a heat map,\n"
             + "or find the units that track text features.",
-        positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to run over (UTF-8)")],
+        positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to run over (UTF-8); - reads standard input")],
         options: [
             OptionSpec(name: "--layer", value: "L|all", help: "layer(s) to record", defaultText: "all"),
             OptionSpec(name: "--state", value: "h|c|gates|all", help: "h, LSTM cell state c, gates (LSTM i f g o, GRU r z n), or all",
@@ -104,12 +105,13 @@ enum InspectCellsCommand {
 
         let textPath = args.positionals[1]
         let corpus = try loadCorpus(textPath, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
-                                    skipUnknown: args.flag("--skip-unknown"))
-        if corpus.skipped > 0 {
-            Console.warning("skipped \(corpus.skipped) character\(corpus.skipped == 1 ? "" : "s") of \(textPath) outside the model's vocabulary")
-        }
+                                    skipUnknown: args.flag("--skip-unknown"), normalization: checkpoint.text)
+        warnSkipped(corpus, textPath)
         let count = min(corpus.count, maxChars ?? .max)
-        guard count > 0 else { throw RuntimeError("\(textPath): no characters to inspect") }
+        guard count > 0 else { throw RuntimeError("\(displayName(textPath)): no characters to inspect") }
+        if let output {
+            try checkOutputs(output, format: chosenFormat, checkpoint: args.positionals[0], text: textPath)
+        }
 
         // Pass 1, when anything needs the whole text first.
         let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && unitItems == nil && top == nil
@@ -169,6 +171,17 @@ enum InspectCellsCommand {
         }
         try Inspector.dump(model: model, tokens: corpus.tokens, count: count, context: context, to: renderer)
         for file in files { try file.commit() }
+    }
+
+    /// The dump and its sidecar: never over the checkpoint or the text however they are named, and
+    /// only over inspect-cells output of any format (or an empty file).
+    static func checkOutputs(_ output: String, format: Format, checkpoint: String, text: String) throws {
+        var outputs = [PlannedOutput(path: output, kind: .inspection, option: "--output")]
+        if format == .npy {
+            outputs.append(PlannedOutput(path: sidecarPath(for: output), kind: .inspection, option: "--output", role: "the sidecar"))
+        }
+        let inputs = [ReadInput(path: checkpoint, role: "the checkpoint"), ReadInput(path: text, role: "the text")]
+        try OutputSafety(inputs: inputs, outputs: outputs).checkIdentityAndKind()
     }
 
     /// acts.npy → acts.json; other names get .json appended.

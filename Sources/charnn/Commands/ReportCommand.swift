@@ -7,6 +7,7 @@ import Foundation
 enum ReportCommand {
     static let spec = CommandSpec(
         name: "report",
+        brief: "write an HTML page about a checkpoint's training run",
         summary: "Write one self-contained HTML page about a checkpoint's training run: train and validation loss\n"
             + "against iterations and time, the learning rate, the configuration and why it was chosen, a sample.",
         positionals: [("CHECKPOINT", "a checkpoint written by charnn train (the best one reports its run)")],
@@ -21,11 +22,10 @@ enum ReportCommand {
         let path = args.positionals[0]
         let output = args.string("--output") ?? defaultOutput(for: path)
         let checkpoint = try loadCheckpoint(path)
-        if sameFile(output, path) { throw RuntimeError("--output \(output) is the checkpoint itself; give another file") }
+        let logPath = checkpoint.training?.options.metricsLog.map { TrainingFiles.resolvedLogPath($0, checkpoint: path) }
+        try checkOutput(output, checkpoint: path, log: logPath)
         var log: MetricsLog?, note: String?
-        if let named = checkpoint.training?.options.metricsLog {
-            let logPath = named.hasPrefix("/") ? named : TrainCommand.directory(of: path) + "/" + named
-            if sameFile(logPath, output) { throw RuntimeError("--output \(output) is the checkpoint's metrics log; give another file") }
+        if let logPath {
             do {
                 log = try MetricsLog(contentsOf: logPath)
             } catch let e as FileError {
@@ -37,7 +37,6 @@ enum ReportCommand {
         }
         let page = ReportPage(checkpoint: checkpoint, checkpointName: path, log: log, logNote: note,
                               sample: try ReportPage.sample(checkpoint))
-        try checkOutput(output)
         do {
             try AtomicFile.write(Array(page.html.utf8), to: output)
         } catch CheckpointError.writeFailed(_, let reason) {
@@ -45,12 +44,6 @@ enum ReportCommand {
         }
         print("wrote \(output)")
         return ExitCode.success
-    }
-
-    /// Whether two paths name one file (through "./", "..", or symbolic links).
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        func canonical(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
-        return canonical(a) == canonical(b)
     }
 
     /// checkpoints/x.ckpt → checkpoints/x.html; x.best.ckpt → x.best.html; m → m.html
@@ -61,16 +54,16 @@ enum ReportCommand {
         return checkpoint + ".html"
     }
 
-    /// The page's directory must exist and the output must not be a directory; the page itself is
-    /// written whole or not at all (a temporary renamed over the output).
-    static func checkOutput(_ path: String) throws {
-        let directory = TrainCommand.directory(of: path)
+    /// The page's directory must exist, and the page replaces only an earlier report (or an empty
+    /// file), never the checkpoint or the log it reads; it is written whole or not at all.
+    static func checkOutput(_ path: String, checkpoint: String, log: String?) throws {
+        let directory = TrainingFiles.directory(of: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
         }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw RuntimeError("cannot write \(path): it is a directory")
-        }
+        var inputs = [ReadInput(path: checkpoint, role: "the checkpoint")]
+        if let log { inputs.append(ReadInput(path: log, role: "its metrics log")) }
+        try OutputSafety(inputs: inputs, outputs: [PlannedOutput(path: path, kind: .report, option: "--output")]).checkIdentityAndKind()
     }
 }

@@ -1,5 +1,5 @@
-// `charnn train`'s automatic mode (a --time budget without --resume), its schedule option, and
-// where the run's metrics log goes: the command-line side of the library's AutoSizing.
+// `charnn train`'s automatic mode (a --time budget without --resume) and its schedule option: the
+// command-line side of the library's AutoSizing.
 
 import CharRNN
 import Foundation
@@ -34,27 +34,5 @@ extension TrainCommand {
             throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(kind.rawValue)", command: spec)
         }
         return kind ?? (decays ? .step : nil)
-    }
-
-    /// The log a resumed run continues (the one its checkpoint names), else `<output stem>.metrics.jsonl`.
-    static func defaultMetricsPath(output: String, resumed: TrainingSnapshot?, resumePath: String?) -> String {
-        if let log = resumed?.options.metricsLog, let resumePath {
-            return log.hasPrefix("/") ? log : directory(of: resumePath) + "/" + log
-        }
-        let dot = output.lastIndex(of: ".").flatMap { $0 > (output.lastIndex(of: "/") ?? output.startIndex) ? $0 : nil }
-        return String(output[..<(dot ?? output.endIndex)]) + ".metrics.jsonl"
-    }
-
-    /// How the checkpoint names its log: the file name when the two share a directory, so the pair
-    /// can be moved together; else an absolute path.
-    static func recordedPath(of log: String, checkpoint: String) -> String {
-        let name = log.split(separator: "/").last.map(String.init) ?? log
-        if directory(of: log) == directory(of: checkpoint) { return name }
-        return log.hasPrefix("/") ? log : FileManager.default.currentDirectoryPath + "/" + log
-    }
-
-    /// "runs/m.ckpt" → "runs"; "m.ckpt" → "."
-    static func directory(of path: String) -> String {
-        path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
     }
 }

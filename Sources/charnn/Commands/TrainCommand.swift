@@ -7,8 +7,9 @@ import Foundation
 enum TrainCommand {
     static let spec = CommandSpec(
         name: "train",
+        brief: "train a model on a text and save checkpoints",
         summary: "Train a character-level model on a UTF-8 text file and save checkpoints.",
-        positionals: [("CORPUS", "the text to learn from (UTF-8)")],
+        positionals: [("CORPUS", "the text to learn from (UTF-8); - reads standard input")],
         options: [
             OptionSpec(name: "--cell", value: "lstm|gru|rnn", help: "recurrent cell type", defaultText: "lstm"),
             OptionSpec(name: "--layers", value: "N", help: "stacked recurrent layers", defaultText: "2"),
@@ -34,8 +35,10 @@ enum TrainCommand {
             OptionSpec(name: "--eval-every", value: "N", help: "validate and save a checkpoint every N iterations", defaultText: "1000"),
             OptionSpec(name: "--print-every", value: "N", help: "report progress every N iterations", defaultText: "10"),
             OptionSpec(name: "--output", value: "FILE", help: "latest checkpoint; the best one goes beside it as <stem>.best.ckpt",
-                       defaultText: "checkpoints/<corpus stem>.ckpt"),
+                       defaultText: "the --resume file, else a new checkpoints/<corpus stem>[-N].ckpt"),
             OptionSpec(name: "--resume", value: "FILE", help: "continue training from this checkpoint"),
+            OptionSpec(name: "--force", value: nil, help: "let --output replace an existing checkpoint of another run"),
+            OptionSpec(name: "--keep-line-endings", value: nil, help: "train on the bytes as they are: keep CR and a leading BOM"),
             OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
             OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE",
@@ -51,6 +54,10 @@ enum TrainCommand {
             "With --time and without --resume, options not given are chosen for the budget and the corpus from",
             "a short measurement of the training speed (the first line says what and why); a resumed automatic",
             "run continues towards the same budget and schedule.",
+            "The text is read with CRLF and CR as LF and without a leading byte-order mark; the checkpoint",
+            "records that, and eval, inspect-cells and sample --prime read their texts the same way.",
+            "charnn never writes over a file it reads, never replaces a checkpoint another run wrote unless",
+            "told --force, and two runs never write one checkpoint at once.",
         ])
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
@@ -88,7 +95,9 @@ enum TrainCommand {
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
         var sizing: SizingRequest?
-        if let resumePath = args.string("--resume") {
+        let resumePath = args.string("--resume")
+        let normalization: TextNormalization
+        if let resumePath {
             let checkpoint = try loadCheckpoint(resumePath)
             guard let training = checkpoint.training else { throw ModelFileError.notResumable }
             let c = checkpoint.model.config
@@ -100,14 +109,20 @@ enum TrainCommand {
                 throw UsageError(message: "\(flag) \(given!) differs from the checkpoint's \(saved) in \(resumePath); "
                                  + "drop \(flag) to resume, or start a new run without --resume", command: spec)
             }
+            if args.flag("--keep-line-endings") && checkpoint.text != .exact {
+                throw UsageError(message: "--keep-line-endings differs from \(resumePath), trained on text with LF line endings; "
+                                 + "drop --keep-line-endings to resume, or start a new run without --resume", command: spec)
+            }
             resumed = checkpoint.model
             config = c
             vocabulary = checkpoint.vocabulary
-            corpus = try loadCorpus(corpusPath, vocabulary: vocabulary, owner: resumePath)
+            normalization = checkpoint.text
+            corpus = try loadCorpus(corpusPath, vocabulary: vocabulary, owner: resumePath, normalization: normalization)
             options = training.options
             snapshot = training
         } else {
-            corpus = try loadCorpus(corpusPath)
+            normalization = args.flag("--keep-line-endings") ? .exact : .standard
+            corpus = try loadCorpus(corpusPath, normalization: normalization)
             vocabulary = corpus.vocabulary
             if vocabulary.count > 10_000 {
                 Console.warning("\(corpusPath) has \(vocabulary.count) distinct characters; the model's input and output "
@@ -150,15 +165,15 @@ enum TrainCommand {
         try checkMemory(config, options, corpus.count)
         let model = resumed ?? Model(config: config, seed: options.seed)
 
-        let output = args.string("--output") ?? "checkpoints/\(stem(of: corpusPath)).ckpt"
-        try checkWritable(output)
-        let metricsPath = args.string("--metrics") ?? defaultMetricsPath(output: output, resumed: snapshot, resumePath: args.string("--resume"))
-        options.metricsLog = recordedPath(of: metricsPath, checkpoint: output)
-
+        // The last input check (a text too short to train on) comes before the outputs are made safe.
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
-        let metrics = try MetricsFile(path: metricsPath, startFresh: args.string("--metrics") == nil && snapshot == nil)
+        let files = try TrainingOutputs(args, corpus: corpusPath, resume: resumePath, resumedLog: snapshot?.options.metricsLog)
+        defer { files.release() }
+        let output = files.output
+        trainer.metricsLog = files.recordedMetricsPath
         trainer.checkpointPath = output
-        trainer.bestCheckpointPath = bestPath(for: output)
+        trainer.bestCheckpointPath = TrainingFiles.bestPath(for: output)
+        trainer.textNormalization = normalization
         trainer.maxRollbacks = rollbacks
         var stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)
@@ -166,10 +181,10 @@ enum TrainCommand {
             stop = StopCondition(iterations: iterations, epochs: epochs, totalSeconds: budget)  // automatic: the whole run's budget
         }
 
-        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: model.config, metrics: metrics)
+        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: model.config, metrics: files.metrics)
         Interruption.install()
         let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
-        display.finish(summary, output: output, bestOutput: bestPath(for: output), patience: trainer.options.patience)
+        display.finish(summary, output: output, bestOutput: TrainingFiles.bestPath(for: output), patience: trainer.options.patience)
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
     }
 
@@ -182,55 +197,5 @@ enum TrainCommand {
         throw RuntimeError("a \(config.cell.rawValue) \(config.layers)×\(config.hidden) model with batch \(options.batchSize) × "
                            + "sequence \(options.seqLength) needs about \(gib(needed)) but this machine has \(gib(available)); "
                            + "use a smaller --hidden, --layers, --batch-size or --seq-length")
-    }
-
-    /// The file name of a path without its extension: "data/corpus.txt" → "corpus".
-    static func stem(of path: String) -> String {
-        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? ""
-        let stem = name.lastIndex(of: ".").map { $0 == name.startIndex ? name : String(name[..<$0]) } ?? name
-        return stem.isEmpty ? "model" : stem
-    }
-
-    /// checkpoints/x.ckpt → checkpoints/x.best.ckpt; m → m.best.ckpt
-    static func bestPath(for output: String) -> String {
-        let slash = output.lastIndex(of: "/")
-        let nameStart = slash.map { output.index(after: $0) } ?? output.startIndex
-        if let dot = output.lastIndex(of: "."), dot > nameStart {
-            return String(output[..<dot]) + ".best" + String(output[dot...])
-        }
-        return output + ".best.ckpt"
-    }
-
-    /// Fails before training if the checkpoint could never be written, rather than after hours.
-    static func checkWritable(_ path: String) throws {
-        guard !path.isEmpty, !path.hasSuffix("/") else {
-            throw RuntimeError("--output '\(path)' does not name a file")
-        }
-        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        var isDir: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
-            // The default location is created on demand; a user's own path must exist.
-            if directory == "checkpoints" {
-                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } else {
-                throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
-            }
-        } else if !isDir.boolValue {
-            throw RuntimeError("cannot write \(path): \(directory) is not a directory")
-        }
-        // Creating a file is the only sure test: permission bits do not bind root, and a read-only
-        // mount or a full quota shows only when something is written. The probe is the checkpoint
-        // writer's own temporary file, given up at once: it clears the output's stale temporaries as a
-        // write does, and one left by a kill -9 here is cleared by the next. The best checkpoint's
-        // stale temporaries go first, so a kill here never leaves a second beside one of those.
-        AtomicFile.removeStaleTemporaries(for: bestPath(for: path))
-        do {
-            try AtomicFileWriter(path: path).abort()
-        } catch CheckpointError.writeFailed(_, let reason) {
-            throw RuntimeError("cannot write \(path): directory \(directory) is not writable (\(reason))")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw RuntimeError("cannot write \(path): it is a directory")
-        }
     }
 }

@@ -1,0 +1,134 @@
+// What charnn may write: every output is checked against every file the command reads, by file
+// identity, before anything is written. An output never replaces an input (the one exception: a
+// resumed checkpoint, by the run continuing it), nor another output, nor goes through a link to
+// nowhere; it replaces or extends only a file of its own kind; and a run never replaces a checkpoint
+// that existed before it started unless it continues that checkpoint or is told --force.
+
+/// A refusal to write, as one line saying which file and what to do instead.
+public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
+    case readsIt(output: String, input: String, role: String)
+    case sameOutput(output: String, other: String)
+    case brokenLink(output: String, target: String)
+    case isDirectory(output: String)
+    case foreign(output: String, kind: OutputKind, option: String)
+    case existingCheckpoint(output: String, resume: String)
+    case locked(checkpoint: String, pid: Int32?)
+    case lockFailed(checkpoint: String, lock: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .readsIt(let output, let input, let role):
+            return "\(output) is the same file as \(input), \(role); charnn never writes over a file it reads: choose another name"
+        case .sameOutput(let output, let other):
+            return "\(output) and \(other) are the same file; give them different names"
+        case .brokenLink(let output, let target):
+            return "\(output) is a symbolic link to \(target), which does not exist; charnn does not write through it: "
+                + "remove the link or choose another name"
+        case .isDirectory(let output):
+            return "cannot write \(output): it is a directory"
+        case .foreign(let output, let kind, let option):
+            let verb = kind == .metricsLog ? "appends only to its own metrics logs" : "replaces only a file of the kind it writes"
+            return "\(output) exists and is not \(kind.noun); charnn \(verb): choose another \(option)"
+        case .existingCheckpoint(let output, let resume):
+            return "\(output) is an existing checkpoint; to continue it use --resume \(resume), to keep it choose another "
+                + "--output, or add --force to replace it"
+        case .locked(let checkpoint, let pid):
+            return "\(checkpoint) is being written by another charnn run (process \(pid.map(String.init) ?? "unknown")); "
+                + "wait for it to finish or choose another --output"
+        case .lockFailed(let checkpoint, let lock, let reason):
+            return "cannot write \(checkpoint): cannot create its lock file \(lock) (\(reason))"
+        }
+    }
+}
+
+/// A file a command reads: its path and what it is ("the corpus").
+public struct ReadInput: Sendable {
+    public let path: String
+    public let role: String
+    /// The checkpoint given to --resume.
+    public var isResumed = false
+
+    public init(path: String, role: String, isResumed: Bool = false) {
+        self.path = path
+        self.role = role
+        self.isResumed = isResumed
+    }
+}
+
+/// A file a command writes.
+public struct PlannedOutput: Sendable {
+    public let path: String
+    public let kind: OutputKind
+    /// The option that names it, or from which it is derived ("--output").
+    public let option: String
+    /// For files derived from the option's value: what they are ("the best checkpoint").
+    public let role: String?
+    /// May replace the checkpoint given to --resume (the latest checkpoint of the run continuing it).
+    public var mayReplaceResumed = false
+    /// May replace a checkpoint that existed before the run (it continues that checkpoint, or --force).
+    public var mayReplaceCheckpoint = false
+
+    public init(path: String, kind: OutputKind, option: String, role: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.option = option
+        self.role = role
+    }
+
+    /// "--output m.ckpt", "the best checkpoint m.best.ckpt (from --output)"
+    var label: String { role.map { "\($0) \(path) (from \(option))" } ?? "\(option) \(path)" }
+}
+
+public struct OutputSafety: Sendable {
+    public let inputs: [ReadInput]
+    public let outputs: [PlannedOutput]
+
+    public init(inputs: [ReadInput], outputs: [PlannedOutput]) {
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+
+    /// Identity, then kind, for every output: throws the first `OutputRefusal`.
+    public func checkIdentityAndKind() throws {
+        let inputIDs = inputs.map { FileIdentity(path: $0.path) }
+        var slots: [(FileSlot, PlannedOutput)] = []
+        for output in outputs {
+            if let target = brokenLinkTarget(output.path) { throw OutputRefusal.brokenLink(output: output.label, target: target) }
+            let status = FileStatus(path: output.path)
+            if let id = status?.identity {
+                for (input, inputID) in zip(inputs, inputIDs) where inputID == id && !(input.isResumed && output.mayReplaceResumed) {
+                    throw OutputRefusal.readsIt(output: output.label, input: input.path, role: input.role)
+                }
+            }
+            let slot = FileSlot(output.path)
+            if let other = slots.first(where: { $0.0 == slot })?.1 {
+                throw OutputRefusal.sameOutput(output: output.label, other: other.label)
+            }
+            slots.append((slot, output))
+            if let status { try checkKind(output, status) }
+        }
+    }
+
+    /// An existing output must be of its own kind; an empty file holds nothing to lose, and a metrics
+    /// log may go to a stream (a pipe, a terminal).
+    func checkKind(_ output: PlannedOutput, _ status: FileStatus) throws {
+        if status.isDirectory { throw OutputRefusal.isDirectory(output: output.label) }
+        if !status.isRegular && output.kind == .metricsLog { return }
+        if status.isRegular && status.size == 0 { return }
+        if output.mayReplaceResumed && inputs.contains(where: { $0.isResumed && FileIdentity(path: $0.path) == status.identity }) {
+            return
+        }
+        guard status.isRegular, let start = FileKinds.prefix(of: output.path), output.kind.recognises(start) else {
+            throw OutputRefusal.foreign(output: output.label, kind: output.kind, option: output.option)
+        }
+    }
+
+    /// No checkpoint output replaces a checkpoint that exists now, unless allowed to.
+    public func checkExistingCheckpoints() throws {
+        for output in outputs where output.kind == .checkpoint && !output.mayReplaceCheckpoint {
+            guard let status = FileStatus(path: output.path), status.size > 0 else { continue }
+            let latest = outputs.first { $0.kind == .checkpoint && $0.role == nil }?.path ?? output.path
+            throw OutputRefusal.existingCheckpoint(output: output.label, resume: latest)
+        }
+    }
+}

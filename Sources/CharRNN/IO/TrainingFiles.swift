@@ -1,0 +1,93 @@
+// The files a training run writes: where its checkpoints go by default, the best checkpoint beside
+// the latest, and the output policy for the whole set (checkpoints, their lock files, metrics).
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum TrainingFiles {
+    /// The file name of a corpus without its extension: "data/corpus.txt" → "corpus"; standard input → "stdin".
+    public static func stem(of path: String) -> String {
+        if path == standardInputPath { return "stdin" }
+        let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+        let stem = name.lastIndex(of: ".").map { $0 == name.startIndex ? name : String(name[..<$0]) } ?? name
+        return stem.isEmpty ? "model" : stem
+    }
+
+    /// checkpoints/x.ckpt → checkpoints/x.best.ckpt; m → m.best.ckpt
+    public static func bestPath(for output: String) -> String {
+        let slash = output.lastIndex(of: "/")
+        let nameStart = slash.map { output.index(after: $0) } ?? output.startIndex
+        if let dot = output.lastIndex(of: "."), dot > nameStart {
+            return String(output[..<dot]) + ".best" + String(output[dot...])
+        }
+        return output + ".best.ckpt"
+    }
+
+    /// A run's own metrics log, beside its checkpoint: checkpoints/x.ckpt → checkpoints/x.metrics.jsonl.
+    public static func metricsPath(for checkpoint: String) -> String {
+        let nameStart = checkpoint.lastIndex(of: "/").map { checkpoint.index(after: $0) } ?? checkpoint.startIndex
+        let dot = checkpoint.lastIndex(of: ".").flatMap { $0 > nameStart ? $0 : nil }
+        return String(checkpoint[..<(dot ?? checkpoint.endIndex)]) + ".metrics.jsonl"
+    }
+
+    /// How a checkpoint names its log: the file name when the two share a directory, so the pair
+    /// can be moved together; else an absolute path.
+    public static func recordedLogPath(_ log: String, checkpoint: String) -> String {
+        if directory(of: log) == directory(of: checkpoint) { return String(log[(log.lastIndex(of: "/").map { log.index(after: $0) } ?? log.startIndex)...]) }
+        return log.hasPrefix("/") ? log : FileManager.default.currentDirectoryPath + "/" + log
+    }
+
+    /// The log a checkpoint at `checkpoint` names as `recorded`, as a path from here.
+    public static func resolvedLogPath(_ recorded: String, checkpoint: String) -> String {
+        recorded.hasPrefix("/") ? recorded : directory(of: checkpoint) + "/" + recorded
+    }
+
+    /// "runs/m.ckpt" → "runs"; "m.ckpt" → "."; "/m.ckpt" → "/"
+    public static func directory(of path: String) -> String {
+        path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    }
+
+    /// `directory/stem.ckpt`, or if anything of that run is there (its checkpoint, best checkpoint
+    /// or a lock file), the first free `directory/stem-2.ckpt`, `-3`, …: a new run never takes over
+    /// an earlier run's files.
+    public static func freshCheckpointPath(directory: String, stem: String) -> String {
+        for n in 1... {
+            let path = "\(directory)/\(stem)\(n == 1 ? "" : "-\(n)").ckpt"
+            let files = [path, bestPath(for: path)].flatMap { [$0, CheckpointLock.path(for: $0)] } + [metricsPath(for: path)]
+            if !files.contains(where: pathIsTaken) { return path }
+        }
+        fatalError("unreachable")
+    }
+
+    /// Anything at `path`, a broken link included.
+    static func pathIsTaken(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// The policy for a run that reads `corpus` (and `resume`) and writes the checkpoint `output`,
+    /// its best checkpoint, their lock files and `metrics`. The run continues `resume` when `output`
+    /// is that file: then it may replace it and its best checkpoint. `force` lets it replace
+    /// checkpoints that exist; nothing lets it write over what it reads.
+    public static func outputSafety(corpus: String, resume: String?, output: String, metrics: String?, force: Bool) -> OutputSafety {
+        var inputs = [ReadInput(path: corpus, role: "the corpus")]
+        if let resume { inputs.append(ReadInput(path: resume, role: "the checkpoint given to --resume", isResumed: true)) }
+        let continues = resume.map { FileIdentity(path: $0) != nil && FileIdentity(path: $0) == FileIdentity(path: output) } ?? false
+        var latest = PlannedOutput(path: output, kind: .checkpoint, option: "--output")
+        latest.mayReplaceResumed = true
+        latest.mayReplaceCheckpoint = force || continues
+        var best = PlannedOutput(path: bestPath(for: output), kind: .checkpoint, option: "--output", role: "the best checkpoint")
+        best.mayReplaceCheckpoint = force || continues
+        var outputs = [latest, best]
+        for checkpoint in [latest, best] {
+            outputs.append(PlannedOutput(path: CheckpointLock.path(for: checkpoint.path), kind: .lock, option: "--output",
+                                         role: "the lock file"))
+        }
+        if let metrics { outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, option: "--metrics", role: "the metrics log")) }
+        return OutputSafety(inputs: inputs, outputs: outputs)
+    }
+}

@@ -1,0 +1,162 @@
+// The output policy on real files: outputs against inputs by identity (./x, d/../x, hard and symbolic
+// links), only over files of their own kind, never through a broken link, existing checkpoints kept
+// unless continued or forced; fresh default names; the one-writer lock.
+
+import Foundation
+import TestSupport
+import XCTest
+@testable import CharRNN
+
+final class OutputSafetyTests: XCTestCase {
+    var dir: TemporaryDirectory!
+    var cwd = ""
+
+    override func setUpWithError() throws {
+        dir = try TemporaryDirectory(prefix: "charnn-output-safety")
+        cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir.path)
+        try dir.write("the corpus\n", to: "corpus.txt")
+        try dir.makeDirectory("d")
+        try FileManager.default.linkItem(atPath: "corpus.txt", toPath: "hard.txt")
+        try FileManager.default.createSymbolicLink(atPath: "link.txt", withDestinationPath: "corpus.txt")
+        try FileManager.default.createSymbolicLink(atPath: "nowhere.ckpt", withDestinationPath: "missing/x.ckpt")
+        let model = Model(config: ModelConfig(cell: .rnn, layers: 1, hidden: 2, vocabularySize: 2), seed: 1)
+        try Checkpoint(model: model, vocabulary: Vocabulary(scalars: ["\n", "a"])).write(to: "model.ckpt")
+    }
+
+    override func tearDown() {
+        FileManager.default.changeCurrentDirectoryPath(cwd)
+        dir.remove()
+    }
+
+    func refusal(_ safety: OutputSafety, existing: Bool = false) -> OutputRefusal? {
+        do {
+            try safety.checkIdentityAndKind()
+            if existing { try safety.checkExistingCheckpoints() }
+            return nil
+        } catch {
+            return error as? OutputRefusal
+        }
+    }
+
+    func train(output: String, resume: String? = nil, metrics: String? = nil, force: Bool = false) -> OutputSafety {
+        TrainingFiles.outputSafety(corpus: "corpus.txt", resume: resume, output: output, metrics: metrics, force: force)
+    }
+
+    func testAnOutputNamingAnInputAnyWayIsRefused() {
+        for spelling in ["corpus.txt", "./corpus.txt", "d/../corpus.txt", "hard.txt", "link.txt", dir.path + "/corpus.txt"] {
+            for safety in [train(output: spelling), train(output: "new.ckpt", metrics: spelling), train(output: spelling, force: true)] {
+                guard case .readsIt(_, "corpus.txt", "the corpus")? = refusal(safety) else {
+                    return XCTFail("\(spelling): \(String(describing: refusal(safety)))")
+                }
+            }
+        }
+        // A lock file is an output too: a corpus named like one is never written over.
+        try? dir.write("text", to: ".m.ckpt.lock")
+        let lockSafety = TrainingFiles.outputSafety(corpus: ".m.ckpt.lock", resume: nil, output: "m.ckpt", metrics: nil, force: false)
+        guard case .readsIt(let output, _, _)? = refusal(lockSafety) else { return XCTFail("\(String(describing: refusal(lockSafety)))") }
+        XCTAssertTrue(output.contains("the lock file"), output)
+    }
+
+    func testTheResumedCheckpointMayBeReplacedOnlyByTheRunContinuingIt() throws {
+        XCTAssertNil(refusal(train(output: "./model.ckpt", resume: "model.ckpt"), existing: true))
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "model.best.ckpt")
+        XCTAssertNil(refusal(train(output: "model.ckpt", resume: "model.ckpt"), existing: true), "its best checkpoint too")
+        guard case .readsIt? = refusal(train(output: "new.ckpt", resume: "model.ckpt", metrics: "model.ckpt")) else {
+            return XCTFail("the metrics log never replaces the resumed checkpoint")
+        }
+        guard case .existingCheckpoint(_, "model.ckpt")? = refusal(train(output: "model.ckpt"), existing: true) else {
+            return XCTFail("a new run must not replace an existing checkpoint")
+        }
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "other.ckpt")
+        guard case .existingCheckpoint? = refusal(train(output: "other.ckpt", resume: "model.ckpt"), existing: true) else {
+            return XCTFail("--resume X --output Y treats Y as a new run's output")
+        }
+        XCTAssertNil(refusal(train(output: "other.ckpt", resume: "model.ckpt", force: true), existing: true))
+        // Only the best checkpoint exists: still an earlier run's.
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "fresh.best.ckpt")
+        guard case .existingCheckpoint(let label, "fresh.ckpt")? = refusal(train(output: "fresh.ckpt"), existing: true) else {
+            return XCTFail("the best checkpoint of a new output exists")
+        }
+        XCTAssertTrue(label.contains("fresh.best.ckpt"), label)
+    }
+
+    func testOutputsReplaceOnlyTheirOwnKind() throws {
+        try dir.write("my notes\n", to: "notes.txt")
+        try dir.write("", to: "empty.ckpt")
+        try dir.write(#"{"iteration":10,"epoch":0.5,"train_loss":2.1}"# + "\n", to: "metrics.jsonl")
+        func foreign(_ safety: OutputSafety) -> OutputKind? {
+            if case .foreign(_, let kind, _)? = refusal(safety) { return kind }
+            return nil
+        }
+        XCTAssertEqual(foreign(train(output: "notes.txt", force: true)), .checkpoint)
+        XCTAssertEqual(foreign(train(output: "n.ckpt", metrics: "notes.txt")), .metricsLog)
+        XCTAssertEqual(foreign(train(output: "n.ckpt", metrics: "model.ckpt")), .metricsLog)
+        XCTAssertEqual(foreign(train(output: "metrics.jsonl")), .checkpoint)
+        XCTAssertNil(refusal(train(output: "n.ckpt", metrics: "metrics.jsonl")))
+        XCTAssertNil(refusal(train(output: "empty.ckpt", metrics: "empty.ckpt.log")), "an empty file holds nothing to lose")
+        XCTAssertNil(refusal(train(output: "n.ckpt", metrics: "/dev/null")), "a metrics stream")
+        guard case .isDirectory? = refusal(train(output: "d")) else { return XCTFail("a directory") }
+
+        let inspections: [String: String] = [
+            "a.tsv": "pos\tchar\tl0.h.0\n0\ta\t0.5\n", "a.jsonl": #"{"pos":0,"char":"a","l0.h.0":0.5}"# + "\n",
+            "a.json": #"{"format":"charnn inspect-cells","dtype":"float32"}"#,
+            "a.html": "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>charnn inspect-cells</title>",
+            "a.ansi": "\u{1B}[1ml0.h.3 · layer 0, hidden state, unit 3\u{1B}[0m\n", "b.ansi": "l1.c.12 · layer 1, cell state\n",
+        ]
+        var npy = NPYRenderer.header(rows: 2, columns: 3)
+        npy += [UInt8](repeating: 0, count: 24)
+        try dir.write(bytes: npy, to: "a.npy")
+        for (name, text) in inspections { try dir.write(text, to: name) }
+        for name in Array(inspections.keys) + ["a.npy"] {
+            XCTAssertNil(refusal(inspect(name)), name)
+            XCTAssertEqual(foreign(train(output: name)), .checkpoint, name)
+        }
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "other.ckpt")
+        for name in ["notes.txt", "other.ckpt", "metrics.jsonl"] {
+            XCTAssertEqual(foreign(inspect(name)), .inspection, name)
+        }
+        guard case .readsIt(_, "model.ckpt", "the checkpoint")? = refusal(inspect("./model.ckpt")) else { return XCTFail("its checkpoint") }
+    }
+
+    func inspect(_ output: String) -> OutputSafety {
+        OutputSafety(inputs: [ReadInput(path: "model.ckpt", role: "the checkpoint"), ReadInput(path: "corpus.txt", role: "the text")],
+                     outputs: [PlannedOutput(path: output, kind: .inspection, option: "--output")])
+    }
+
+    func testBrokenLinksAndOutputsThatCoincide() {
+        guard case .brokenLink(_, "missing/x.ckpt")? = refusal(train(output: "nowhere.ckpt")) else { return XCTFail("broken link") }
+        guard case .brokenLink? = refusal(train(output: "n.ckpt", metrics: "nowhere.ckpt")) else { return XCTFail("broken link") }
+        guard case .sameOutput? = refusal(train(output: "n.ckpt", metrics: "n.best.ckpt")) else { return XCTFail("same new file") }
+        guard case .sameOutput? = refusal(train(output: "n.ckpt", metrics: "d/../n.ckpt")) else { return XCTFail("same new file") }
+    }
+
+    func testFreshCheckpointNamesSkipEveryFileOfAnEarlierRun() throws {
+        try dir.makeDirectory("checkpoints")
+        XCTAssertEqual(TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: "c"), "checkpoints/c.ckpt")
+        try dir.write("", to: "checkpoints/c.ckpt")
+        try dir.write("", to: "checkpoints/c-2.best.ckpt")
+        try dir.write("", to: "checkpoints/.c-3.ckpt.lock")
+        XCTAssertEqual(TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: "c"), "checkpoints/c-4.ckpt")
+        XCTAssertEqual(TrainingFiles.stem(of: "-"), "stdin")
+        XCTAssertEqual(TrainingFiles.stem(of: "data/corpus.txt"), "corpus")
+        XCTAssertEqual(TrainingFiles.bestPath(for: "m"), "m.best.ckpt")
+    }
+
+    /// flock locks belong to an open file, so a second lock in this process meets the first as another
+    /// process would. A lock file nobody holds (a killed run's) does not block.
+    func testOneWriterPerCheckpoint() throws {
+        try dir.write("99999\n", to: ".x.ckpt.lock")
+        let lock = try CheckpointLock(checkpoint: "x.ckpt")
+        XCTAssertEqual(lock.path, ".x.ckpt.lock")
+        XCTAssertEqual(String(decoding: try dir.bytes(of: ".x.ckpt.lock"), as: UTF8.self), "\(getpid())\n")
+        XCTAssertThrowsError(try CheckpointLock(checkpoint: "./x.ckpt")) {
+            XCTAssertEqual($0 as? OutputRefusal, .locked(checkpoint: "./x.ckpt", pid: getpid()))
+        }
+        XCTAssertEqual(String(decoding: try dir.bytes(of: ".x.ckpt.lock"), as: UTF8.self), "\(getpid())\n", "the refused keeps off the file")
+        lock.release()
+        XCTAssertFalse(dir.exists(".x.ckpt.lock"), "released locks leave no file")
+        XCTAssertNoThrow(try CheckpointLock(checkpoint: "x.ckpt").release())
+        XCTAssertEqual(CheckpointLock.path(for: "runs/m.ckpt"), "runs/.m.ckpt.lock")
+    }
+}
