@@ -94,7 +94,7 @@ enum TrainCommand {
         let resumed: Model?, config: ModelConfig, vocabulary: Vocabulary, corpus: Corpus
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
-        var sizing: SizingRequest?
+        var automatic = false
         let resumePath = args.string("--resume")
         let normalization: TextNormalization
         if let resumePath {
@@ -135,13 +135,8 @@ enum TrainCommand {
             options.seed = UInt64(seed ?? 123)
             options.validationFraction = valFrac ?? options.validationFraction
             if let seconds {
-                var request = SizingRequest(budgetSeconds: seconds, measured: c, measuredCharsPerSecond: 0, trainCharacters: 0,
-                                            validationCharacters: 0)
-                (request.cell, request.layers, request.hidden, request.dropout) = (cell, layers, hidden, dropout.map(Float.init))
-                (request.batchSize, request.seqLength, request.learningRate) = (batchSize, seqLength, lr.map(Float.init))
-                request.evalEvery = evalEvery
-                (c, options, request) = try chooseAutomatically(request, corpus: corpus, options: options)
-                sizing = request
+                (c, options) = try chooseAutomatically(args, budget: seconds, measuring: c, corpus: corpus, options: options)
+                automatic = true
             }
             config = c
         }
@@ -177,7 +172,7 @@ enum TrainCommand {
         trainer.maxRollbacks = rollbacks
         var stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)
-        if let budget = options.budgetSeconds, sizing != nil || (iterations == nil && epochs == nil && seconds == nil) {
+        if let budget = options.budgetSeconds, automatic || (iterations == nil && epochs == nil && seconds == nil) {
             stop = StopCondition(iterations: iterations, epochs: epochs, totalSeconds: budget)  // automatic: the whole run's budget
         }
 
