@@ -85,16 +85,27 @@ public struct ReportPage {
              ChartSeries(name: "validation", cssClass: "validation", points: log.validation.map { (x($0), $0.value) }, markers: true)]
         }
         let minutes = (log.train + log.validation).map(\.seconds).max().map { $0 >= 120 } ?? false
-        var out = SVGChart(title: "loss against iterations", xLabel: "iteration", yLabel: "loss (nats/char)",
-                           series: series { Double($0.iteration) }).svg
-        out += "\n" + SVGChart(title: "loss against training time", xLabel: minutes ? "training time (min)" : "training time (s)",
-                               yLabel: "loss (nats/char)", series: series { minutes ? $0.seconds / 60 : $0.seconds }).svg
+        var byIterations = SVGChart(title: "loss against iterations", xLabel: "iteration", yLabel: "loss (nats/char)",
+                                    series: series { Double($0.iteration) })
+        var byTime = SVGChart(title: "loss against training time", xLabel: minutes ? "training time (min)" : "training time (s)",
+                              yLabel: "loss (nats/char)", series: series { minutes ? $0.seconds / 60 : $0.seconds })
+        byIterations.yRange = ReportPage.lossRange(log)
+        byTime.yRange = byIterations.yRange
+        var out = byIterations.svg + "\n" + byTime.svg
         out += "\n<h2>Learning rate</h2>\n" + SVGChart(title: "learning rate", xLabel: "iteration", yLabel: "learning rate",
             series: [ChartSeries(name: "learning rate", cssClass: "lr", points: log.learningRate.map { (Double($0.iteration), $0.value) })]).svg
         if log.skippedLines > 0 {
             out += "\n<p class=\"note\">\(log.skippedLines) line\(log.skippedLines == 1 ? "" : "s") of the metrics log could not be read and were skipped.</p>"
         }
         return out
+    }
+
+    /// The losses worth seeing: the first tenth of the training points (the fall from ln V) is cut
+    /// off at the top, so the part where runs differ fills the chart.
+    static func lossRange(_ log: MetricsLog) -> (Double, Double)? {
+        let shown = log.train.dropFirst(log.train.count / 10).map(\.value) + log.validation.map(\.value)
+        guard let lo = shown.min(), let hi = shown.max(), hi - lo > 1e-9 else { return nil }
+        return (lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
     }
 
     var configuration: String {

@@ -25,6 +25,8 @@ public struct SVGChart: Sendable {
     public var xLabel: String
     public var yLabel: String
     public var series: [ChartSeries]
+    /// The y range drawn (nil: the data's); points outside it are drawn on its edge.
+    public var yRange: (Double, Double)?
     public var width = 640.0, height = 260.0
     static let margin = (left: 64.0, right: 16.0, top: 28.0, bottom: 40.0)
 
@@ -62,10 +64,10 @@ public struct SVGChart: Sendable {
     public var svg: String {
         let m = SVGChart.margin
         let all = series.flatMap(\.points)
-        let (x0, x1) = SVGChart.range(all.map(\.x)), (y0, y1) = SVGChart.range(all.map(\.y))
+        let (x0, x1) = SVGChart.range(all.map(\.x)), (y0, y1) = yRange ?? SVGChart.range(all.map(\.y))
         let plotWidth = width - m.left - m.right, plotHeight = height - m.top - m.bottom
         func px(_ x: Double) -> Double { m.left + (x - x0) / (x1 - x0) * plotWidth }
-        func py(_ y: Double) -> Double { m.top + (1 - (y - y0) / (y1 - y0)) * plotHeight }
+        func py(_ y: Double) -> Double { m.top + (1 - (min(max(y, y0), y1) - y0) / (y1 - y0)) * plotHeight }
         let c = SVGChart.coordinate
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\"><title>\(Escaping.html(title))</title>\n"
