@@ -58,9 +58,9 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertEqual(thirty.config.hidden, 448, thirty.reason)
         XCTAssertEqual(five.config.dropout, 0.1, accuracy: 1e-6)
         XCTAssertEqual(thirty.config.dropout, 0.2, accuracy: 1e-6)
-        XCTAssertEqual(five.learningRate, 2e-3)
-        XCTAssertEqual(thirty.learningRate, Float(2e-3 * (256.0 / 448).squareRoot()), accuracy: 1e-9)
-        XCTAssertTrue(five.reason.hasPrefix("chose LSTM 2×192, dropout 0.1, lr 0.002, batch 50×50: ~11.7 M characters (11.7 epochs, 23.1 per parameter)"),
+        XCTAssertEqual(five.learningRate, 4e-3)
+        XCTAssertEqual(thirty.learningRate, Float(4e-3 * (256.0 / 448).squareRoot()), accuracy: 1e-9)
+        XCTAssertTrue(five.reason.hasPrefix("chose LSTM 2×192, dropout 0.1, lr 0.004, batch 50×50: ~11.7 M characters (11.7 epochs, 23.1 per parameter)"),
                       five.reason)
         XCTAssertTrue(five.reason.contains("in 5 min at "), five.reason)
         XCTAssertTrue(five.reason.contains("on a 1.0 M-character corpus (measured 80k chars/s at 2×128)"), five.reason)
@@ -125,9 +125,9 @@ final class AutoSizingTests: XCTestCase {
     }
 
     func testRulesForRateValidationAndDropout() {
-        XCTAssertEqual(AutoSizing.learningRate(hidden: 128), 2e-3)
-        XCTAssertEqual(AutoSizing.learningRate(hidden: 256), 2e-3)
-        XCTAssertEqual(AutoSizing.learningRate(hidden: 1024), 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(AutoSizing.learningRate(hidden: 128), 4e-3)
+        XCTAssertEqual(AutoSizing.learningRate(hidden: 256), 4e-3)
+        XCTAssertEqual(AutoSizing.learningRate(hidden: 1024), 2e-3, accuracy: 1e-9)
         XCTAssertEqual(AutoSizing.dropout(epochs: 1.5, parametersPerCharacter: 2, layers: 2), 0)
         XCTAssertEqual(AutoSizing.dropout(epochs: 7.9, parametersPerCharacter: 2, layers: 2), 0)
         XCTAssertEqual(AutoSizing.dropout(epochs: 9, parametersPerCharacter: 0.5, layers: 2), 0.1, accuracy: 1e-6)
