@@ -12,7 +12,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build train sample corpora test bench bench-compare fuzz memcheck clean help
+.PHONY: all build train sample corpora test bench bench-compare quality fuzz memcheck clean help
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
 	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
+	@echo "make quality  train with --time $(QUALITY_TIME) --val-frac 0.1, score the best checkpoint on the held-out last 10 %"
 
 build:
 	$(SWIFT) build -c release --product charnn
@@ -86,6 +87,13 @@ bench: build
 COMPARE_FLAGS ?=
 bench-compare: build
 	$(PYTHON) Tests/Bench/compare.py $(COMPARE_FLAGS)
+
+# Quality: nats/char that `train --time` reaches, scored by `eval` on the corpus's held-out last 10 %
+# (default: ../shared/corpora/tinyshakespeare.txt when present, else corpora/shakespeare.txt).
+QUALITY_TIME ?= 5m
+QUALITY_CORPUS ?=
+quality: build
+	$(PYTHON) Tests/Bench/quality.py --bin $(BIN) --time $(QUALITY_TIME) $(if $(QUALITY_CORPUS),--corpus $(QUALITY_CORPUS))
 
 # Fuzzing (not part of make test): each target is compiled with the library's sources by swiftc with
 # libFuzzer and AddressSanitizer, then run for FUZZ_TIME seconds from the committed seeds. The growing

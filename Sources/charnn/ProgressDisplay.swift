@@ -9,10 +9,12 @@ final class MetricsFile {
     let path: String
     private let handle: FileHandle
 
-    /// Opened for appending (O_APPEND), so a pipe or terminal works too.
-    init(path: String) throws {
+    /// Opened for appending (O_APPEND), so a pipe or terminal works too. With `startFresh` (a new
+    /// run's own log, which the output checks have found to be a charnn metrics log if anything) an
+    /// earlier log there is emptied first: one log per run.
+    init(path: String, startFresh: Bool = false) throws {
         self.path = path
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (startFresh ? O_TRUNC : 0), 0o644)
         guard fd >= 0 else { throw RuntimeError("cannot create metrics file \(path): \(String(cString: strerror(errno)))") }
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
@@ -70,8 +72,8 @@ final class ProgressDisplay {
             }
             metrics?.append([("iteration", JSONValue(r.iteration)), ("epoch", JSONValue(r.epoch)),
                              ("train_loss", JSONValue(r.trainLoss)), ("elapsed_s", JSONValue(r.elapsedSeconds)),
-                             ("chars_per_s", JSONValue(r.charsPerSecond)), ("lr", JSONValue(Double(r.learningRate))),
-                             ("grad_norm", JSONValue(r.gradientNorm))])
+                             ("time_s", JSONValue(r.trainingSeconds)), ("chars_per_s", JSONValue(r.charsPerSecond)),
+                             ("lr", JSONValue(Double(r.learningRate))), ("grad_norm", JSONValue(r.gradientNorm))])
         case .validated(let v):
             validationLoss = v.loss
             line("iter \(v.iteration)  epoch \(fmt(v.epoch, 2))  val \(fmt(v.loss)) nats/char "
@@ -79,7 +81,7 @@ final class ProgressDisplay {
             var fields: [(key: String, value: JSONValue)] = [("iteration", JSONValue(v.iteration)), ("epoch", JSONValue(v.epoch))]
             if let s = lastStep {
                 fields += [("train_loss", JSONValue(s.trainLoss)), ("elapsed_s", JSONValue(s.elapsedSeconds)),
-                           ("chars_per_s", JSONValue(s.charsPerSecond))]
+                           ("time_s", JSONValue(s.trainingSeconds)), ("chars_per_s", JSONValue(s.charsPerSecond))]
             }
             fields.append(("val_loss", JSONValue(v.loss)))
             metrics?.append(fields)
@@ -95,7 +97,11 @@ final class ProgressDisplay {
             + String(format: "%3d%%", Int(fraction * 100))
     }
 
-    func finish(_ summary: TrainingSummary, output: String) {
+    func finish(_ summary: TrainingSummary, output: String, bestOutput: String, patience: Int?) {
+        if let best = summary.stoppedEarlyWithBestAt, let loss = summary.bestValidationLoss {
+            line("stopped early: the validation loss has not improved for \(patience ?? 0) validations; the best checkpoint, "
+                 + "val \(fmt(loss)) at iteration \(best), is kept as \(bestOutput)")
+        }
         var text = summary.interrupted ? "interrupted at iteration \(summary.iterations)" : "done: \(summary.iterations) iterations"
         if let v = summary.validationLoss { text += ", val loss \(fmt(v))" }
         if let b = summary.bestValidationLoss { text += " (best \(fmt(b)))" }

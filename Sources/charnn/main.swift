@@ -10,6 +10,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
     (EvalCommand.spec, EvalCommand.run),
     (InspectCellsCommand.spec, InspectCellsCommand.run),
     (BenchCommand.spec, BenchCommand.run),
+    (ReportCommand.spec, ReportCommand.run),
 ]
 
 /// Commands this binary runs for itself and does not list: `bench` starts one worker per model.

@@ -12,7 +12,8 @@ final class HelpAndVersionTests: CLITestCase {
         ("train", "usage: charnn train CORPUS [options]",
          ["--cell", "--layers", "--hidden", "--dropout", "--seq-length", "--batch-size", "--optimizer", "--lr", "--lr-decay",
           "--lr-decay-every", "--grad-clip", "--clip-norm", "--epochs", "--iterations", "--time", "--val-frac", "--eval-every",
-          "--print-every", "--output", "--resume", "--force", "--keep-line-endings", "--seed", "--threads", "--metrics", "--help"]),
+          "--print-every", "--output", "--resume", "--force", "--keep-line-endings", "--seed", "--threads", "--metrics", "--help",
+          "--lr-schedule", "--patience"]),
         ("sample", "usage: charnn sample CHECKPOINT [options]",
          ["--length", "--temperature", "--prime", "--prime-file", "--stop", "--top-k", "--argmax", "--beam", "--beam-score",
           "--interactive", "--seed", "--threads", "--help"]),
@@ -20,6 +21,7 @@ final class HelpAndVersionTests: CLITestCase {
         ("bench", "usage: charnn bench [options]",
          ["--json", "--corpus", "--models", "--hidden", "--layers", "--batch-size", "--seq-length", "--warmup", "--iterations",
           "--sample-length", "--threads", "--sample-threads", "--seed", "--help"]),
+        ("report", "usage: charnn report CHECKPOINT [options]", ["--output", "--help"]),
     ]
 
     /// The option names a help text documents: the first `--word` of each indented option line
@@ -41,7 +43,7 @@ final class HelpAndVersionTests: CLITestCase {
             XCTAssertEqual(r.exitCode, 0, "\(r)")
             XCTAssertEqual(r.stderr, "", "\(r)")
             XCTAssertEqual(r.stdoutLines.first, Self.topUsage, "\(r)")
-            for command in ["train", "sample", "eval", "bench", "help"] {
+            for command in ["train", "sample", "eval", "bench", "report", "help"] {
                 XCTAssertTrue(r.stdoutLines.contains { $0.hasPrefix("  \(command) ") }, "lists \(command): \(r)")
             }
             XCTAssertFalse(r.stdout.contains("bench-worker"), "the internal worker command is not listed: \(r)")
@@ -53,7 +55,7 @@ final class HelpAndVersionTests: CLITestCase {
     func testCommandListIsAligned() throws {
         let r = try run(["--help"])
         let rows = r.stdoutLines.drop { $0 != "commands:" }.dropFirst().prefix { !$0.isEmpty }
-        XCTAssertEqual(rows.map { String($0.split(separator: " ")[0]) }, ["train", "sample", "eval", "inspect-cells", "bench", "help"])
+        XCTAssertEqual(rows.map { String($0.split(separator: " ")[0]) }, ["train", "sample", "eval", "inspect-cells", "bench", "report", "help"])
         let columns = Set(rows.map { row in row.dropFirst(2).firstIndex(of: " ").map { row.dropFirst(2)[$0...].prefix { $0 == " " }.count
             + row.dropFirst(2).distance(from: row.dropFirst(2).startIndex, to: $0) } ?? 0 })
         XCTAssertEqual(columns.count, 1, "descriptions start in one column: \(r.stdout)")

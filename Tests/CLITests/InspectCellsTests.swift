@@ -72,7 +72,8 @@ final class InspectCellsTests: CLITestCase {
         XCTAssertEqual(Array(columns[0..<2]) + [columns[8], columns[31]], ["l0.i.0", "l0.i.1", "l0.f.0", "l0.o.7"])
         XCTAssertEqual((sidecar["characters"] as? [String])?.joined(), text)
         XCTAssertEqual((sidecar["saturation"] as? [String: Any])?.count, 24)
-        XCTAssertEqual(dir.listing(), ["acts.json", "acts.npy", "corpus.txt", "model.ckpt", "model.best.ckpt", "short.txt"].sorted())
+        XCTAssertEqual(dir.listing(), ["acts.json", "acts.npy", "corpus.txt", "model.ckpt", "model.best.ckpt", "model.metrics.jsonl",
+                                       "short.txt"].sorted())
         // The report goes to stdout when the dump goes to a file.
         XCTAssertTrue(r.stdoutLines.first?.hasPrefix("saturation: fraction of 12 characters") ?? false, "\(r)")
         XCTAssertEqual(r.stdoutLines.filter { $0.range(of: #"^\s+0  [ifo] "#, options: .regularExpression) != nil }.count, 3)

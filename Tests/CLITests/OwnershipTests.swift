@@ -53,7 +53,8 @@ final class OwnershipTests: CLITestCase {
         XCTAssertEqual(try dir.bytes(of: "checkpoints/corpus.ckpt"), kept)
         XCTAssertEqual(try dir.bytes(of: "checkpoints/corpus.best.ckpt"), keptBest)
         XCTAssertEqual(dir.listing(), ["checkpoints", "checkpoints/corpus-2.best.ckpt", "checkpoints/corpus-2.ckpt",
-                                       "checkpoints/corpus.best.ckpt", "checkpoints/corpus.ckpt", "corpus.txt"])
+                                       "checkpoints/corpus-2.metrics.jsonl", "checkpoints/corpus.best.ckpt", "checkpoints/corpus.ckpt",
+                                       "checkpoints/corpus.metrics.jsonl", "corpus.txt"])
     }
 
     func testForceReplacesAnotherRunsCheckpoint() throws {

@@ -16,7 +16,7 @@ final class TrainTests: CLITestCase {
         XCTAssertEqual(r.stdout, "", "train writes nothing to stdout")
         XCTAssertTrue(dir.exists("out/m.ckpt"))
         XCTAssertTrue(dir.exists("out/m.best.ckpt"))
-        XCTAssertEqual(dir.listing(), ["corpus.txt", "out", "out/m.best.ckpt", "out/m.ckpt"], "no stray temporary files")
+        XCTAssertEqual(dir.listing(), ["corpus.txt", "out", "out/m.best.ckpt", "out/m.ckpt", "out/m.metrics.jsonl"], "no stray temporary files")
 
         let lines = r.stderrLines
         XCTAssertTrue(lines.first?.hasPrefix("charnn: LSTM 1×8, vocabulary 29") ?? false, "\(r)")

@@ -117,23 +117,13 @@ public enum Benchmark {
         options.seqLength = setup.seqLength
         options.seed = setup.seed
         options.precision = setup.precision
-        options.printEvery = 1                 // a report, and so a timing, per iteration
-        options.evalEvery = Int.max / 2        // validated once, after the timed iterations
         let needed = minimumCorpusCharacters(setup)
         guard corpus.tokens.count >= needed else { throw BenchmarkError.corpusTooShort(characters: corpus.tokens.count, needed: needed) }
         let model = Model(config: config, seed: setup.seed)
-        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
-        let B = trainer.options.batchSize, T = trainer.options.seqLength
-        var seconds: [Double] = []
-        let total = setup.warmupIterations + setup.iterations
-        _ = try trainer.run(until: StopCondition(iterations: total)) { event in
-            // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
-            if case .step(let r) = event, r.iteration > setup.warmupIterations, r.charsPerSecond > 0 {
-                seconds.append(Double(B * T) / r.charsPerSecond)
-            }
-        }
-        let medianSeconds = median(seconds) ?? .nan
-        let trainRate = Double(B * T) / medianSeconds
+        let timing = try iterationSeconds(model: model, corpus: corpus, options: options,
+                                          warmup: setup.warmupIterations, iterations: setup.iterations)
+        let medianSeconds = median(timing.seconds) ?? .nan
+        let trainRate = Double(timing.charactersPerIteration) / medianSeconds
 
         let sampler = Sampler(model: model, vocabulary: corpus.vocabulary)
         var sampling = SamplingOptions()
@@ -155,13 +145,38 @@ public enum Benchmark {
 
         let flops = flopsPerCharacter(config)
         var ran = setup
-        ran.precision = trainer.options.precision
+        ran.precision = timing.precision
         return BenchmarkResult(
             setup: ran, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
             threads: trainingThreads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
             flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
             gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,
             sampleCharsPerSecond: median(rates) ?? .nan, peakResidentBytes: peakResidentBytes())
+    }
+
+    /// Trains `model` on `corpus` for `warmup` untimed and up to `iterations` timed iterations with
+    /// the real Trainer (no checkpoint files), stopping early once all of them together have taken
+    /// `timeLimit` seconds. Returns each timed iteration's seconds, each warm-up iteration's, and the
+    /// B·T characters an iteration trains on (after the Trainer fits the batch to a short text), and
+    /// the precision that ran (fp32 where bf16 was asked for on a CPU without it).
+    public static func iterationSeconds(model: Model, corpus: Corpus, options: TrainingOptions, warmup: Int, iterations: Int,
+                                        timeLimit: Double = .infinity)
+        throws -> (seconds: [Double], warmupSeconds: [Double], charactersPerIteration: Int, precision: Precision) {
+        var options = options
+        options.printEvery = 1                 // a report, and so a timing, per iteration
+        options.evalEvery = Int.max / 2        // validated once, after the timed iterations
+        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
+        let characters = trainer.options.batchSize * trainer.options.seqLength
+        var seconds: [Double] = [], warmupSeconds: [Double] = []
+        _ = try trainer.run(until: StopCondition(iterations: warmup + iterations),
+                            shouldStop: { (seconds + warmupSeconds).reduce(0, +) >= timeLimit }) { event in
+            // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
+            if case .step(let r) = event, r.charsPerSecond > 0 {
+                if r.iteration > warmup { seconds.append(Double(characters) / r.charsPerSecond) }
+                else { warmupSeconds.append(Double(characters) / r.charsPerSecond) }
+            }
+        }
+        return (seconds, warmupSeconds, characters, trainer.options.precision)
     }
 
     /// The middle value (the mean of the two middle ones for an even count); nil when empty.

@@ -10,7 +10,7 @@ import Darwin
 
 /// What an output file is, for the rule that it may replace or extend only a file of the same kind.
 public enum OutputKind: Sendable, CaseIterable {
-    case checkpoint, metricsLog, inspection, lock
+    case checkpoint, metricsLog, inspection, report, lock
 
     /// "a charnn checkpoint"
     var noun: String {
@@ -18,6 +18,7 @@ public enum OutputKind: Sendable, CaseIterable {
         case .checkpoint: return "a charnn checkpoint"
         case .metricsLog: return "a charnn metrics log"
         case .inspection: return "charnn inspect-cells output"
+        case .report: return "a charnn report"
         case .lock: return "a charnn lock file"
         }
     }
@@ -30,6 +31,7 @@ public enum OutputKind: Sendable, CaseIterable {
         case .metricsLog: return FileKinds.starts(bytes, with: #"{"iteration":"#)
         case .lock: return bytes.count <= 21 && bytes.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x0A }
         case .inspection: return FileKinds.isInspectionStart(bytes)
+        case .report: return FileKinds.starts(bytes, with: ReportPage.opening)
         }
     }
 }

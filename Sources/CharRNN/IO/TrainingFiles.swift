@@ -1,6 +1,7 @@
 // The files a training run writes: where its checkpoints go by default, the best checkpoint beside
 // the latest, and the output policy for the whole set (checkpoints, their lock files, metrics).
 
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -33,13 +34,37 @@ public enum TrainingFiles {
         return output + ".best.ckpt"
     }
 
+    /// A run's own metrics log, beside its checkpoint: checkpoints/x.ckpt → checkpoints/x.metrics.jsonl.
+    public static func metricsPath(for checkpoint: String) -> String {
+        let nameStart = checkpoint.lastIndex(of: "/").map { checkpoint.index(after: $0) } ?? checkpoint.startIndex
+        let dot = checkpoint.lastIndex(of: ".").flatMap { $0 > nameStart ? $0 : nil }
+        return String(checkpoint[..<(dot ?? checkpoint.endIndex)]) + ".metrics.jsonl"
+    }
+
+    /// How a checkpoint names its log: the file name when the two share a directory, so the pair
+    /// can be moved together; else an absolute path.
+    public static func recordedLogPath(_ log: String, checkpoint: String) -> String {
+        if directory(of: log) == directory(of: checkpoint) { return String(log[(log.lastIndex(of: "/").map { log.index(after: $0) } ?? log.startIndex)...]) }
+        return log.hasPrefix("/") ? log : FileManager.default.currentDirectoryPath + "/" + log
+    }
+
+    /// The log a checkpoint at `checkpoint` names as `recorded`, as a path from here.
+    public static func resolvedLogPath(_ recorded: String, checkpoint: String) -> String {
+        recorded.hasPrefix("/") ? recorded : directory(of: checkpoint) + "/" + recorded
+    }
+
+    /// "runs/m.ckpt" → "runs"; "m.ckpt" → "."; "/m.ckpt" → "/"
+    public static func directory(of path: String) -> String {
+        path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    }
+
     /// `directory/stem.ckpt`, or if anything of that run is there (its checkpoint, best checkpoint
     /// or a lock file), the first free `directory/stem-2.ckpt`, `-3`, …: a new run never takes over
     /// an earlier run's files.
     public static func freshCheckpointPath(directory: String, stem: String) -> String {
         for n in 1... {
             let path = "\(directory)/\(stem)\(n == 1 ? "" : "-\(n)").ckpt"
-            let files = [path, bestPath(for: path)].flatMap { [$0, CheckpointLock.path(for: $0)] }
+            let files = [path, bestPath(for: path)].flatMap { [$0, CheckpointLock.path(for: $0)] } + [metricsPath(for: path)]
             if !files.contains(where: pathIsTaken) { return path }
         }
         fatalError("unreachable")
@@ -69,7 +94,7 @@ public enum TrainingFiles {
             outputs.append(PlannedOutput(path: CheckpointLock.path(for: checkpoint.path), kind: .lock, option: "--output",
                                          role: "the lock file"))
         }
-        if let metrics { outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, option: "--metrics")) }
+        if let metrics { outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, option: "--metrics", role: "the metrics log")) }
         return OutputSafety(inputs: inputs, outputs: outputs)
     }
 }

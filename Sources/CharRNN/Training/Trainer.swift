@@ -13,65 +13,6 @@ public struct TrainingSnapshot: @unchecked Sendable {
     public var state: RecurrentState
 }
 
-public enum TrainingEvent: Sendable {
-    case warning(String)
-    case started(TrainingStart)
-    case step(StepReport)
-    case validated(ValidationReport)
-    case saved(path: String)
-}
-
-public struct TrainingStart: Sendable {
-    public let parameterCount: Int
-    public let trainCharacters: Int
-    public let validationCharacters: Int
-    public let batchesPerEpoch: Int
-    public let resumedAt: Int?
-}
-
-public struct StepReport: Sendable {
-    public let iteration: Int
-    public let epoch: Double
-    /// Mean training loss (nats/char) over the iterations since the previous report.
-    public let trainLoss: Double
-    public let learningRate: Float
-    public let gradientNorm: Double
-    public let charsPerSecond: Double
-    public let elapsedSeconds: Double
-    public let etaSeconds: Double?
-    /// Fraction of the stop condition reached, when there is one to measure against.
-    public let completion: Double?
-}
-
-public struct ValidationReport: Sendable {
-    public let iteration: Int
-    public let epoch: Double
-    public let loss: Double
-    public let isBest: Bool
-}
-
-public struct TrainingSummary: Sendable {
-    public let iterations: Int
-    public let lastTrainLoss: Double?
-    public let validationLoss: Double?
-    public let bestValidationLoss: Double?
-    public let interrupted: Bool
-}
-
-public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    case corpusTooShort(characters: Int)
-    case nonFinite(iteration: Int, what: String)
-
-    public var description: String {
-        switch self {
-        case .corpusTooShort(let n):
-            return "the training text is too short: \(n) character\(n == 1 ? "" : "s"), and training needs at least 2 characters"
-        case .nonFinite(let it, let what):
-            return "\(what) became non-finite at iteration \(it); the last checkpoint was kept. Try a lower --lr or --clip-norm"
-        }
-    }
-}
-
 public final class Trainer {
     public let model: Model
     public let vocabulary: Vocabulary
@@ -82,6 +23,11 @@ public final class Trainer {
     /// Where the latest checkpoint goes, and the best-by-validation one (nil: not written).
     public var checkpointPath: String?
     public var bestCheckpointPath: String?
+    /// The run's metrics log as its checkpoints name it (TrainingOptions.metricsLog).
+    public var metricsLog: String? {
+        get { options.metricsLog }
+        set { options.metricsLog = newValue }
+    }
     /// How the corpus was normalised, recorded in the checkpoints.
     public var textNormalization = TextNormalization.exact
     /// The files of the corpus, recorded in the checkpoints.
@@ -238,12 +184,17 @@ public final class Trainer {
         let secondsBefore = progress.trainingSeconds
         var interrupted = false
         var validationAbandoned = false
+        var stoppedEarly = false
+        options.lrSchedule = options.lrSchedule?.filled(from: stop, batchesPerEpoch: batchesPerEpoch, secondsSoFar: secondsBefore)
+        let schedule = options.effectiveSchedule
+        let earlyStopping = options.patience.map(EarlyStopping.init)
 
         func elapsed() -> Double { (clock.now - start).seconds }
         func finished() -> Bool {
             if let n = stop.iterations, progress.iteration >= n { return true }
             if let e = stop.epochs, epoch >= e { return true }
             if let s = stop.seconds, elapsed() >= s { return true }
+            if let s = stop.totalSeconds, secondsBefore + elapsed() >= s { return true }
             return false
         }
         func completionAndETA() -> (Double?, Double?) {
@@ -259,7 +210,7 @@ public final class Trainer {
                 fractions.append(Double(progress.iteration - startIteration) / Double(total))
                 if let perIteration { etas.append(Double(max(0, n - progress.iteration)) * perIteration) }
             }
-            if let s = stop.seconds {
+            for s in [stop.seconds, stop.totalSeconds.map { $0 - secondsBefore }].compactMap({ $0 }) {
                 fractions.append(elapsed() / s)
                 etas.append(max(0, s - elapsed()))
             }
@@ -289,8 +240,7 @@ public final class Trainer {
             if !abandoned { progress.lastValidationLoss = valLoss }
             var isBest = false
             if let valLoss {
-                isBest = progress.bestValidationLoss.map { valLoss < $0 } ?? true
-                if isBest { progress.bestValidationLoss = valLoss }
+                isBest = progress.recordValidation(valLoss)
                 report(.validated(ValidationReport(iteration: progress.iteration, epoch: epoch, loss: valLoss, isBest: isBest)))
             }
             progress.rngState = rng.state
@@ -313,14 +263,11 @@ public final class Trainer {
                     if shouldStop() { interrupted = true; break }
                     let stepStart = clock.now
                     let k = progress.iteration % batchesPerEpoch
-                    if k == 0 {
-                        state.reset()  // each epoch starts every stream from a zero state
-                        let e = progress.iteration / batchesPerEpoch
-                        if e > 0 && options.lrDecay != 1 && e % max(1, options.lrDecayEvery) == 0 {
-                            progress.learningRate *= options.lrDecay
-                            optimizer.learningRate = progress.learningRate
-                        }
-                    }
+                    if k == 0 { state.reset() }  // each epoch starts every stream from a zero state
+                    progress.learningRate = schedule.rate(
+                        base: options.learningRate, current: progress.learningRate, decay: options.lrDecay, decayEvery: options.lrDecayEvery,
+                        at: ScheduleClock(iteration: progress.iteration, batchesPerEpoch: batchesPerEpoch, seconds: secondsBefore + elapsed()))
+                    optimizer.learningRate = progress.learningRate
                     trainStreams.fill(workspace, batch: k, from: tokens)
                     model.parameters.zeroGradients()
                     let loss = model.forward(workspace, steps: T, state: state, mode: .training, precision: options.precision,
@@ -347,22 +294,25 @@ public final class Trainer {
                         report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
                                                 learningRate: progress.learningRate, gradientNorm: lastNorm,
                                                 charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
-                                                elapsedSeconds: elapsed(), etaSeconds: eta, completion: completion)))
+                                                elapsedSeconds: elapsed(), trainingSeconds: secondsBefore + elapsed(),
+                                                etaSeconds: eta, completion: completion)))
                         lossSum = 0; lossCount = 0
                         windowStart = clock.now; windowIterations = 0
                     }
                     if validating && !last {
                         try checkpoint()
                         if validationAbandoned { break }
+                        if earlyStopping?.shouldStop(progress) ?? false { stoppedEarly = true; break }
                         windowStart = clock.now; windowIterations = 0
                     }
                 }
-                if !validationAbandoned { try checkpoint() }
+                if !validationAbandoned && !stoppedEarly { try checkpoint() }
                 break
             } catch TrainingError.nonFinite(let iteration, let what) where rollbacksUsed < maxRollbacks && lastGood != nil {
                 rollbacksUsed += 1
                 lastGood?.restore(into: self)
                 progress.learningRate *= 0.5
+                if schedule.kind == .cosine { options.learningRate *= 0.5 }  // the cosine's rates come from its base
                 optimizer.learningRate = progress.learningRate
                 rng = SplitMix64(seed: progress.rngState)
                 report(.warning("\(what) became non-finite at iteration \(iteration); back to iteration \(progress.iteration) "
@@ -371,7 +321,8 @@ public final class Trainer {
         }
         return TrainingSummary(iterations: progress.iteration, lastTrainLoss: lastLoss,
                                validationLoss: progress.lastValidationLoss,
-                               bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted)
+                               bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted,
+                               stoppedEarlyWithBestAt: stoppedEarly ? progress.bestIteration : nil)
     }
 }
 

@@ -21,6 +21,16 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var seed: UInt64 = 123
     /// Of the training passes' large products; validation, sampling and eval are always fp32.
     public var precision = Precision.fp32
+    /// Nil: step decay by `lrDecay` (a constant rate at its default of 1), as in files without it.
+    public var lrSchedule: LearningRateSchedule?
+    /// End the run after this many validations without a new best (nil: never).
+    public var patience: Int?
+    /// Automatic mode's --time: the training seconds of the whole run, over all resumes.
+    public var budgetSeconds: Double?
+    /// What automatic mode chose and why, one line.
+    public var sizing: String?
+    /// The run's metrics log: a path relative to the checkpoint's directory, or absolute.
+    public var metricsLog: String?
 
     public init() {}
 
@@ -29,6 +39,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         case lrDecay = "lr_decay", lrDecayEvery = "lr_decay_every", gradClip = "grad_clip"
         case clipNorm = "clip_norm", validationFraction = "val_frac", evalEvery = "eval_every"
         case printEvery = "print_every", seed, precision
+        case lrSchedule = "lr_schedule", patience, budgetSeconds = "budget_seconds", sizing, metricsLog = "metrics_log"
     }
 
     /// Every field as saved; a checkpoint from before `precision` existed trained in fp32.
@@ -47,20 +58,28 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         printEvery = try c.decode(Int.self, forKey: .printEvery)
         seed = try c.decode(UInt64.self, forKey: .seed)
         precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
+        lrSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .lrSchedule)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        budgetSeconds = try c.decodeIfPresent(Double.self, forKey: .budgetSeconds)
+        sizing = try c.decodeIfPresent(String.self, forKey: .sizing)
+        metricsLog = try c.decodeIfPresent(String.self, forKey: .metricsLog)
     }
 }
 
 /// When to stop: whichever limit is reached first. Iteration and epoch limits count from the
-/// start of training (a resumed run continues towards them); the time limit is for this run.
+/// start of training (a resumed run continues towards them); `seconds` is for this run, and
+/// `totalSeconds` counts the training time of every run of the model (automatic mode's budget).
 public struct StopCondition: Sendable, Equatable {
     public var iterations: Int?
     public var epochs: Double?
     public var seconds: Double?
+    public var totalSeconds: Double?
 
-    public init(iterations: Int? = nil, epochs: Double? = nil, seconds: Double? = nil) {
+    public init(iterations: Int? = nil, epochs: Double? = nil, seconds: Double? = nil, totalSeconds: Double? = nil) {
         self.iterations = iterations
         self.epochs = epochs
         self.seconds = seconds
+        self.totalSeconds = totalSeconds
     }
 }
 
@@ -74,6 +93,8 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     public var bestValidationLoss: Double?
     public var lastValidationLoss: Double?
     public var trainingSeconds = 0.0         // wall time over all runs
+    public var bestIteration: Int?           // where bestValidationLoss was measured
+    public var validationsSinceBest: Int?    // for early stopping
 
     public init(learningRate: Float, rngState: UInt64) {
         self.learningRate = learningRate
@@ -83,6 +104,7 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case iteration, learningRate = "lr", optimizerSteps = "optimizer_steps", rngState = "rng_state"
         case bestValidationLoss = "best_val_loss", lastValidationLoss = "val_loss", trainingSeconds = "training_seconds"
+        case bestIteration = "best_iteration", validationsSinceBest = "validations_since_best"
     }
 }
 
@@ -100,6 +122,13 @@ extension TrainingOptions {
         if let clipNorm, !(clipNorm > 0) { return "clip_norm \(clipNorm) is not positive" }
         if !(validationFraction >= 0 && validationFraction < 1) { return "val_frac \(validationFraction) is not in [0, 1)" }
         if evalEvery < 1 || printEvery < 1 { return "eval_every and print_every must be at least 1" }
+        if let patience, patience < 1 { return "patience \(patience) is below 1" }
+        if let b = budgetSeconds, !(b.isFinite && b > 0) { return "budget_seconds is not a positive duration" }
+        if let s = lrSchedule {
+            if s.warmupIterations < 0 || (s.horizonIterations ?? 0) < 0 { return "lr_schedule has a negative warmup or horizon" }
+            if let h = s.horizonSeconds, !(h.isFinite && h >= 0) { return "lr_schedule horizon_seconds is not a duration" }
+            if !(s.finalFraction >= 0 && s.finalFraction <= 1) { return "lr_schedule final_fraction is not in [0, 1]" }
+        }
         return nil
     }
 }

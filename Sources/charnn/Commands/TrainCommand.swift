@@ -19,13 +19,18 @@ enum TrainCommand {
             OptionSpec(name: "--batch-size", value: "B", help: "parallel streams per batch", defaultText: "50"),
             OptionSpec(name: "--optimizer", value: "NAME", help: "adam, rmsprop, adagrad or sgd (momentum 0.9)", defaultText: "adam"),
             OptionSpec(name: "--lr", value: "RATE", help: "learning rate", defaultText: "2e-3"),
+            OptionSpec(name: "--lr-schedule", value: "NAME", help: "constant, cosine (warmup, then down to a tenth at the end of "
+                       + "--time or --iterations) or step (--lr-decay)", defaultText: "constant; cosine with --time"),
             OptionSpec(name: "--lr-decay", value: "F", help: "multiply the learning rate by F every --lr-decay-every epochs", defaultText: "1"),
             OptionSpec(name: "--lr-decay-every", value: "E", help: "epochs between learning-rate decays", defaultText: "1"),
             OptionSpec(name: "--grad-clip", value: "C", help: "clamp each gradient element to [-C, C]; 0 turns it off", defaultText: "5"),
             OptionSpec(name: "--clip-norm", value: "X", help: "rescale gradients to global L2 norm ≤ X", defaultText: "off"),
             OptionSpec(name: "--epochs", value: "N", help: "stop after N epochs in total (fractions allowed)"),
             OptionSpec(name: "--iterations", value: "N", help: "stop after N iterations in total"),
-            OptionSpec(name: "--time", value: "DURATION", help: "stop after this long, e.g. 90s, 10m, 2h"),
+            OptionSpec(name: "--time", value: "DURATION", help: "stop after this long, e.g. 90s, 10m, 2h; without --resume, "
+                       + "also choose the model and schedule for that budget"),
+            OptionSpec(name: "--patience", value: "N", help: "stop after N validations without a new best; 0 turns it off",
+                       defaultText: "off; \(EarlyStopping.automaticPatience) with --time"),
             OptionSpec(name: "--val-frac", value: "F", help: "fraction at the end of the text held out for validation", defaultText: "0.05"),
             OptionSpec(name: "--eval-every", value: "N", help: "validate and save a checkpoint every N iterations", defaultText: "1000"),
             OptionSpec(name: "--print-every", value: "N", help: "report progress every N iterations", defaultText: "10"),
@@ -43,7 +48,8 @@ enum TrainCommand {
             OptionSpec(name: "--precision", value: "fp32|bf16", help: "training products in fp32, or with bfloat16 operands "
                        + "and fp32 sums (CPUs with AVX-512 BF16; validation, weights and checkpoints stay fp32)",
                        defaultText: "fp32"),
-            OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE"),
+            OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE",
+                       defaultText: "<checkpoint stem>.metrics.jsonl beside it, continued on --resume"),
             OptionSpec(name: "--rollbacks", value: "N", help: "when the loss or gradients become NaN/inf, go back to the last "
                        + "checkpoint's state with half the learning rate, up to N times, before stopping", defaultText: "0"),
         ],
@@ -52,6 +58,9 @@ enum TrainCommand {
             "count from the start of training, so a resumed run continues towards the same total.",
             "On --resume the architecture and vocabulary come from the checkpoint, and so do the training",
             "settings unless given again on this command line.",
+            "With --time and without --resume, options not given are chosen for the budget and the corpus from",
+            "a short measurement of the training speed (the first line says what and why); a resumed automatic",
+            "run continues towards the same budget and schedule.",
             "The text is read with CRLF and CR as LF and without a leading byte-order mark; the checkpoint",
             "records that, and eval, inspect-cells and sample --prime read their texts the same way.",
             "charnn never writes over a file it reads, never replaces a checkpoint another run wrote unless",
@@ -82,6 +91,8 @@ enum TrainCommand {
         let epochs = try args.double("--epochs", above: 0)
         let iterations = try args.int("--iterations", min: 1)
         let seconds = try args.duration("--time")
+        let schedule = try scheduleKind(args)
+        let patience = try args.int("--patience", min: 0)
         let valFrac = try args.double("--val-frac", min: 0, below: 1)
         let evalEvery = try args.int("--eval-every", min: 1)
         let printEvery = try args.int("--print-every", min: 1)
@@ -96,6 +107,7 @@ enum TrainCommand {
         let resumed: Model?, config: ModelConfig, vocabulary: Vocabulary, corpus: TrainingCorpus
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
+        var automatic = false
         let resumePath = args.string("--resume")
         let normalization: TextNormalization
         if let resumePath {
@@ -131,11 +143,19 @@ enum TrainCommand {
                                 + "layers grow with that (is it really text?)")
             }
             resumed = nil
-            config = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
-                                 vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
+            var c = ModelConfig(cell: cell ?? .lstm, layers: layers ?? 2, hidden: hidden ?? 128,
+                                vocabularySize: vocabulary.count, dropout: Float(dropout ?? 0))
             options = TrainingOptions()
             options.seed = UInt64(seed ?? 123)
+            options.validationFraction = valFrac ?? options.validationFraction
+            if let seconds {
+                (c, options) = try chooseAutomatically(args, budget: seconds, measuring: c, corpus: corpus.corpus, options: options)
+                automatic = true
+            }
+            config = c
         }
+        if let schedule { options.lrSchedule = LearningRateSchedule(kind: schedule) }
+        if let patience { options.patience = patience > 0 ? patience : nil }
         if let seqLength { options.seqLength = seqLength }
         if let batchSize { options.batchSize = batchSize }
         if let optimizer { options.optimizer = optimizer }
@@ -158,21 +178,26 @@ enum TrainCommand {
 
         // The last input check (a text too short to train on) comes before the outputs are made safe.
         let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus.corpus, options: options, resuming: snapshot)
-        let files = try TrainingOutputs(args, corpus: corpus.inputs.map(\.path), resume: resumePath)
+        let files = try TrainingOutputs(args, corpus: corpus.inputs.map(\.path), resume: resumePath,
+                                        resumedLog: snapshot?.options.metricsLog)
         defer { files.release() }
         let output = files.output
+        trainer.metricsLog = files.recordedMetricsPath
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = TrainingFiles.bestPath(for: output)
         trainer.textNormalization = normalization
         trainer.corpusInputs = corpus.inputs
         trainer.maxRollbacks = rollbacks
-        let stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
+        var stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)
+        if let budget = options.budgetSeconds, automatic || (iterations == nil && epochs == nil && seconds == nil) {
+            stop = StopCondition(iterations: iterations, epochs: epochs, totalSeconds: budget)  // automatic: the whole run's budget
+        }
 
         let display = ProgressDisplay(live: Console.stderrIsTerminal, config: model.config, metrics: files.metrics)
         Interruption.install()
         let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
-        display.finish(summary, output: output)
+        display.finish(summary, output: output, bestOutput: TrainingFiles.bestPath(for: output), patience: trainer.options.patience)
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
     }
 

@@ -8,12 +8,16 @@ import Foundation
 final class TrainingOutputs {
     let output: String
     let metrics: MetricsFile?
+    /// How the checkpoints name the metrics log (TrainingFiles.recordedLogPath).
+    let recordedMetricsPath: String
     private var locks: [CheckpointLock] = []
 
     /// Checks in this order: the output's directory, identity and kind of every output, a write
     /// probe, the locks (so a second run names the first), then checkpoints that exist already.
     /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
-    init(_ args: ParsedArguments, corpus: [String], resume: String?) throws {
+    /// The metrics log is --metrics, else the log `resumedLog` (the resumed checkpoint's) names, else
+    /// the output's own; a new run's own log starts empty.
+    init(_ args: ParsedArguments, corpus: [String], resume: String?, resumedLog: String?) throws {
         if let explicit = args.string("--output") ?? resume {
             output = explicit
         } else {
@@ -24,11 +28,15 @@ final class TrainingOutputs {
             }
         }
         try TrainingOutputs.checkDirectory(output)
-        let metricsPath = args.string("--metrics")
+        let given = args.string("--metrics")
+        var resumedLogPath: String?
+        if let resume, let resumedLog { resumedLogPath = TrainingFiles.resolvedLogPath(resumedLog, checkpoint: resume) }
+        let metricsPath = given ?? resumedLogPath ?? TrainingFiles.metricsPath(for: output)
+        recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
         let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
                                                 force: args.flag("--force"))
         try safety.checkIdentityAndKind()
-        if TrainingOutputs.directoryName(output) == "checkpoints" {  // the default location, made on demand
+        if TrainingFiles.directory(of: output) == "checkpoints" {  // the default location, made on demand
             try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
         }
         try TrainingOutputs.probe(output)
@@ -36,7 +44,7 @@ final class TrainingOutputs {
             locks.append(try CheckpointLock(checkpoint: checkpoint))
         }
         try safety.checkExistingCheckpoints()
-        metrics = try metricsPath.map { try MetricsFile(path: $0) }
+        metrics = try MetricsFile(path: metricsPath, startFresh: given == nil && resume == nil)
     }
 
     /// Gives up the locks (and removes their files).
@@ -51,7 +59,7 @@ final class TrainingOutputs {
         guard !path.isEmpty, !path.hasSuffix("/") else {
             throw RuntimeError("--output '\(path)' does not name a file")
         }
-        let directory = directoryName(path)
+        let directory = TrainingFiles.directory(of: path)
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
             if directory != "checkpoints" { throw RuntimeError("cannot write \(path): directory \(directory) does not exist") }
@@ -71,12 +79,7 @@ final class TrainingOutputs {
         do {
             try AtomicFileWriter(path: path).abort()
         } catch FileWriteError.failed(_, let reason) {
-            throw RuntimeError("cannot write \(path): directory \(directoryName(path)) is not writable (\(reason))")
+            throw RuntimeError("cannot write \(path): directory \(TrainingFiles.directory(of: path)) is not writable (\(reason))")
         }
-    }
-
-    /// "runs/m.ckpt" → "runs"; "m.ckpt" → "."; "/m.ckpt" → "/"
-    static func directoryName(_ path: String) -> String {
-        path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
     }
 }

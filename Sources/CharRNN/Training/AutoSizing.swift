@@ -1,0 +1,219 @@
+// Automatic sizing: the model and training settings for a time budget, from the throughput measured
+// at the start of the run and the corpus size. A pure rule, so it can be tested at any budget.
+
+import Foundation
+
+/// What the rule is given. Every non-nil explicit value is used as it is.
+public struct SizingRequest: Sendable, Equatable {
+    public var budgetSeconds: Double
+    /// The model whose training throughput was measured, and that throughput (chars/s).
+    public var measured: ModelConfig
+    public var measuredCharsPerSecond: Double
+    public var trainCharacters: Int
+    public var validationCharacters: Int
+    public var cell: CellKind?
+    public var layers: Int?
+    public var hidden: Int?
+    public var dropout: Float?
+    public var batchSize: Int?
+    public var seqLength: Int?
+    public var learningRate: Float?
+    public var evalEvery: Int?
+
+    public init(budgetSeconds: Double, measured: ModelConfig, measuredCharsPerSecond: Double,
+                trainCharacters: Int, validationCharacters: Int) {
+        self.budgetSeconds = budgetSeconds
+        self.measured = measured
+        self.measuredCharsPerSecond = measuredCharsPerSecond
+        self.trainCharacters = trainCharacters
+        self.validationCharacters = validationCharacters
+    }
+}
+
+/// What the rule chose, with the predictions that justify it.
+public struct SizingChoice: Sendable, Equatable {
+    public var config: ModelConfig
+    public var batchSize: Int
+    public var seqLength: Int
+    public var learningRate: Float
+    public var evalEvery: Int
+    public var predictedCharsPerSecond: Double
+    /// Characters the budget can train on at that rate, and that many passes over the corpus.
+    public var budgetCharacters: Double
+    public var epochs: Double
+    /// One line for the user: what was chosen and why.
+    public var reason: String
+}
+
+public enum AutoSizing {
+    /// Hidden sizes tried, smallest first; multiples of 16 keep the SIMD kernels' tiles full.
+    public static let candidateHidden = [16, 32, 48, 64, 96, 128, 192, 256, 320, 384, 448, 512, 640, 768, 1024]
+
+    /// Time: the budget must let the model see at least this many characters per parameter. An
+    /// LSTM learns far more per character than it can in a single pass (char-rnn's models reach
+    /// their best after tens of epochs), so the transformers' ~20 tokens per parameter
+    /// (Chinchilla) is too strict here: on Tiny Shakespeare, 2×512 at ~1.1 characters per
+    /// parameter (10 min) beat 2×128 at ~70 (5 min, overfitting from epoch 15). 2 takes the
+    /// largest model that still gets about two looks per parameter, so it is near convergence when
+    /// the cosine schedule ends rather than cut off while still falling fast.
+    public static let charactersPerParameter = 2.0
+
+    /// Updates: the budget must also give the model this many optimizer steps. An LSTM trained with
+    /// Adam needs a few thousand updates to get past a text's easy statistics, whatever its size:
+    /// 5 min on Tiny Shakespeare on a loaded machine gave 2×320 970 updates and 2.00 nats/char,
+    /// 2×128 3,840 updates and 1.78.
+    public static let minimumIterations = 3000.0
+
+    /// Data: at most this many parameters per training character. char-rnn's advice is about as
+    /// many parameters as characters; with the dropout this rule adds, up to about three times
+    /// (its 2×512 models on the 1 M-character Tiny Shakespeare) still generalise.
+    public static let parametersPerCharacter = 3.0
+
+    /// Predicted training throughput of `config`: the measured rate scaled by the FLOPs per
+    /// character (`Benchmark.flopsPerCharacter`), and by how much better the kernels use the CPU
+    /// on larger products: `charnn bench` measured 171 GFLOP/s at H = 128 and 236 at H = 512 for
+    /// the LSTM (209 → 264 GRU), about (H/128)^0.2, taken as flat outside 64…512.
+    public static func predictedCharsPerSecond(_ config: ModelConfig, measured: ModelConfig, rate: Double) -> Double {
+        func efficiency(_ h: Int) -> Double { pow(Double(min(max(h, 64), 512)) / 128, 0.2) }
+        let ratio = Benchmark.flopsPerCharacter(measured).charnn / Benchmark.flopsPerCharacter(config).charnn
+        return rate * ratio * efficiency(config.hidden) / efficiency(measured.hidden)
+    }
+
+    /// The largest candidate hidden size that the time (characters per parameter and updates) and
+    /// the data can feed; the smallest when none can. More time or more data never gives a smaller one.
+    public static func hiddenSize(cell: CellKind, layers: Int, request r: SizingRequest) -> Int {
+        var chosen = candidateHidden[0]
+        for h in candidateHidden {
+            let config = ModelConfig(cell: cell, layers: layers, hidden: h, vocabularySize: r.measured.vocabularySize)
+            let p = Double(config.parameterCount)
+            let characters = predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond) * r.budgetSeconds
+            let updates = characters / Double((r.batchSize ?? 50) * (r.seqLength ?? 50))
+            if characters >= charactersPerParameter * p && updates >= minimumIterations
+                && p <= parametersPerCharacter * Double(r.trainCharacters) { chosen = h }
+        }
+        return chosen
+    }
+
+    /// Dropout from the risk of overfitting: none while the run sees the corpus fewer than 8 times
+    /// (dropout slows learning, and the best checkpoint is kept, so overfitting late in a run costs
+    /// time, not quality), then 0.1 for 8 epochs and 0.1 more for each doubling (char-rnn's 2×128
+    /// without dropout overfits Tiny Shakespeare from about epoch 15), 0.1 more when the parameters
+    /// outnumber the characters, at most 0.5 (char-rnn's advice for large models on small data).
+    public static func dropout(epochs: Double, parametersPerCharacter ratio: Double, layers: Int) -> Float {
+        guard layers > 1, epochs >= 8 else { return 0 }
+        let fromEpochs = 0.1 * min(4, floor(log2(epochs)) - 2)
+        return Float(min(0.5, fromEpochs + (ratio > 1 ? 0.1 : 0)))
+    }
+
+    /// The cosine schedule's peak: twice Adam's constant 2e-3 (char-rnn's and torch-rnn's default),
+    /// since a cosine's mean rate is about half its peak, up to H = 256; wider layers sum more terms
+    /// per unit, so the rate falls as 1/√H beyond (2.8e-3 at 512, 2e-3 at 1024). Measured on the
+    /// complete works, 4 min, 2×128 on a loaded machine: cosine from 4e-3 reached 1.641 nats/char in
+    /// 3,980 updates, constant 2e-3 1.640 in 4,021, cosine from 2e-3 only 1.679 in 6,097.
+    public static func learningRate(hidden: Int) -> Float {
+        Float(4e-3 * min(1, (256.0 / Double(hidden)).squareRoot()))
+    }
+
+    /// About 20 validations a run, fewer when each would take more than 5 % of the budget's share
+    /// (a validation pass is forward only: about a third of a training step's work per character),
+    /// never fewer than 4 so early stopping has something to go on.
+    public static func evalEvery(iterations: Double, validationCharacters: Int, charsPerSecond: Double, budgetSeconds: Double) -> Int {
+        let validationSeconds = Double(validationCharacters) / (3 * charsPerSecond)
+        let affordable = validationSeconds > 0 ? 0.05 * budgetSeconds / validationSeconds : 20
+        let count = min(20, max(4, affordable))
+        return max(1, Int(min(1e15, (iterations / count).rounded(.down))))  // an endless --time is no trap
+    }
+
+    /// The configuration for the request (see the constants above for the reasons).
+    public static func choose(_ r: SizingRequest) -> SizingChoice {
+        let cell = r.cell ?? .lstm, layers = r.layers ?? 2
+        let hidden = r.hidden ?? hiddenSize(cell: cell, layers: layers, request: r)
+        var config = ModelConfig(cell: cell, layers: layers, hidden: hidden, vocabularySize: r.measured.vocabularySize)
+        let rate = predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond)
+        let characters = rate * r.budgetSeconds
+        let epochs = characters / Double(max(1, r.trainCharacters))
+        let ratio = Double(config.parameterCount) / Double(max(1, r.trainCharacters))
+        config.dropout = r.dropout ?? dropout(epochs: epochs, parametersPerCharacter: ratio, layers: layers)
+        let batch = r.batchSize ?? 50, steps = r.seqLength ?? 50
+        let iterations = characters / Double(batch * steps)
+        var choice = SizingChoice(
+            config: config, batchSize: batch, seqLength: steps, learningRate: r.learningRate ?? learningRate(hidden: hidden),
+            evalEvery: r.evalEvery ?? evalEvery(iterations: iterations, validationCharacters: r.validationCharacters,
+                                                charsPerSecond: rate, budgetSeconds: r.budgetSeconds),
+            predictedCharsPerSecond: rate, budgetCharacters: characters, epochs: epochs, reason: "")
+        choice.reason = reason(choice, request: r)
+        return choice
+    }
+
+    /// "chose LSTM 2×384, dropout 0.2, lr 1.6e-3: ~14 M characters (13 epochs) in 10 min at 23k chars/s
+    /// on a 1.0 M-character corpus (measured 85k chars/s at 2×128)"; options given are marked.
+    static func reason(_ c: SizingChoice, request r: SizingRequest) -> String {
+        let given = { (explicit: Bool) in explicit ? " (given)" : "" }
+        let model = "\(c.config.cell.rawValue.uppercased()) \(c.config.layers)×\(c.config.hidden)"
+            + given(r.hidden != nil || r.layers != nil || r.cell != nil)
+        let dropout = "dropout \(String(format: "%.2g", c.config.dropout))" + given(r.dropout != nil)
+        let lr = "lr \(String(format: "%.2g", c.learningRate))" + given(r.learningRate != nil)
+        let batch = "batch \(c.batchSize)×\(c.seqLength)" + given(r.batchSize != nil || r.seqLength != nil)
+        return "chose \(model), \(dropout), \(lr), \(batch): ~\(compact(c.budgetCharacters)) characters "
+            + "(\(String(format: "%.1f", c.epochs)) epochs, \(String(format: "%.1f", c.budgetCharacters / Double(c.config.parameterCount))) "
+            + "per parameter) in \(spoken(seconds: r.budgetSeconds)) at \(compact(c.predictedCharsPerSecond)) chars/s "
+            + "on a \(compact(Double(r.trainCharacters)))-character corpus (measured \(compact(r.measuredCharsPerSecond)) chars/s "
+            + "at \(r.measured.layers)×\(r.measured.hidden))"
+    }
+
+    /// 14.2 M, 23k, 512
+    static func compact(_ x: Double) -> String {
+        if x >= 1e6 { return String(format: "%.1f M", x / 1e6) }
+        if x >= 1e4 { return String(format: "%.0fk", x / 1e3) }
+        return String(format: "%.0f", x)
+    }
+
+    /// "45 s", "10 min", "2.5 h"
+    static func spoken(seconds s: Double) -> String {
+        if s >= 7200 { return String(format: "%.3g h", s / 3600) }
+        if s >= 120 { return String(format: "%.3g min", s / 60) }
+        return String(format: "%.3g s", s)
+    }
+}
+
+extension AutoSizing {
+    /// Training characters per second of `config` at `batch`×`steps` on this corpus and machine: the
+    /// median of the iterations after a warm-up one that fit in `seconds` (the warm-up itself when
+    /// it alone takes that long, as on a slow machine or a debug build).
+    public static func measureThroughput(_ config: ModelConfig, batch: Int, steps: Int, corpus: Corpus, seed: UInt64,
+                                         seconds: Double) throws -> Double {
+        var options = TrainingOptions()
+        options.batchSize = batch
+        options.seqLength = steps
+        options.validationFraction = 0
+        let timing = try Benchmark.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
+                                                    warmup: 1, iterations: 50, timeLimit: seconds)
+        let typical = Benchmark.median(timing.seconds) ?? Benchmark.median(timing.warmupSeconds) ?? .infinity
+        return Double(timing.charactersPerIteration) / typical
+    }
+
+    /// A short measurement: 1 % of the budget, between half a second and five.
+    public static func measurementSeconds(budget: Double) -> Double { min(5, max(0.5, 0.01 * budget)) }
+}
+
+extension SizingChoice {
+    /// `base` with this choice's batch, sequence, rate and validation interval, a warmup-and-cosine
+    /// schedule over `budgetSeconds` of training and early stopping (each unless `base` already has
+    /// one), and the budget and the reason recorded for resuming and reporting.
+    public func options(from base: TrainingOptions, budgetSeconds: Double) -> TrainingOptions {
+        var o = base
+        o.batchSize = batchSize
+        o.seqLength = seqLength
+        o.learningRate = learningRate
+        o.evalEvery = evalEvery
+        if o.lrSchedule == nil {
+            let iterations = Int(min(1e15, budgetCharacters / Double(batchSize * seqLength)))
+            o.lrSchedule = LearningRateSchedule(kind: .cosine, warmupIterations: LearningRateSchedule.defaultWarmup(horizonIterations: iterations),
+                                                horizonSeconds: budgetSeconds)
+        }
+        if o.patience == nil { o.patience = EarlyStopping.automaticPatience }
+        o.budgetSeconds = budgetSeconds
+        o.sizing = reason
+        return o
+    }
+}

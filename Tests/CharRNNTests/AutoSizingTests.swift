@@ -1,0 +1,165 @@
+// The automatic sizing rule as a pure function: budgets, throughputs and corpus sizes in, a
+// configuration out; monotone in time and data, small for small corpora, explicit options kept.
+
+import XCTest
+@testable import CharRNN
+
+final class AutoSizingTests: XCTestCase {
+    static let reference = ModelConfig(cell: .lstm, layers: 2, hidden: 128, vocabularySize: 65)
+
+    func request(seconds: Double, rate: Double = 80_000, characters: Int = 1_000_000) -> SizingRequest {
+        SizingRequest(budgetSeconds: seconds, measured: AutoSizingTests.reference, measuredCharsPerSecond: rate,
+                      trainCharacters: characters, validationCharacters: characters / 20)
+    }
+
+    /// Throughput scales with the FLOPs per character, and a bigger layer is predicted slower.
+    func testPredictedThroughputFollowsTheFLOPCount() {
+        let r = AutoSizingTests.reference
+        XCTAssertEqual(AutoSizing.predictedCharsPerSecond(r, measured: r, rate: 50_000), 50_000, accuracy: 1e-6)
+        var big = r
+        big.hidden = 512
+        let ratio = Benchmark.flopsPerCharacter(r).charnn / Benchmark.flopsPerCharacter(big).charnn
+        XCTAssertEqual(AutoSizing.predictedCharsPerSecond(big, measured: r, rate: 50_000), 50_000 * ratio * pow(4, 0.2), accuracy: 1e-6)
+        var gru = big
+        gru.cell = .gru
+        XCTAssertGreaterThan(AutoSizing.predictedCharsPerSecond(gru, measured: r, rate: 50_000),
+                             AutoSizing.predictedCharsPerSecond(big, measured: r, rate: 50_000))
+    }
+
+    /// The chosen model is the largest that the budget feeds with 2 characters per parameter and
+    /// 3,000 updates, and the corpus with at most 3 parameters per character.
+    func testChoiceSatisfiesBothLimitsAndTheNextSizeDoesNot() throws {
+        for (seconds, characters) in [(300.0, 1_000_000), (1800.0, 1_000_000), (300.0, 5_000_000), (14_400.0, 100_000_000)] {
+            let r = request(seconds: seconds, characters: characters)
+            let c = AutoSizing.choose(r)
+            func fits(_ h: Int) -> Bool {
+                let config = ModelConfig(cell: .lstm, layers: 2, hidden: h, vocabularySize: 65)
+                let p = Double(config.parameterCount)
+                let budget = AutoSizing.predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond) * seconds
+                return budget >= 2 * p && budget / 2500 >= 3000 && p <= 3 * Double(characters)
+            }
+            XCTAssertTrue(fits(c.config.hidden), "\(seconds) s, \(characters): \(c.reason)")
+            let i = try XCTUnwrap(AutoSizing.candidateHidden.firstIndex(of: c.config.hidden))
+            if i + 1 < AutoSizing.candidateHidden.count { XCTAssertFalse(fits(AutoSizing.candidateHidden[i + 1]), c.reason) }
+            XCTAssertEqual(c.budgetCharacters, c.predictedCharsPerSecond * seconds, accuracy: 1e-6)
+            XCTAssertEqual(c.epochs, c.budgetCharacters / Double(characters), accuracy: 1e-9)
+        }
+    }
+
+    /// Five minutes and half an hour on Tiny Shakespeare at a 2-core machine's speed: a mid-sized
+    /// model first, a larger one with more dropout given six times the time.
+    func testTinyShakespeareBudgets() {
+        let five = AutoSizing.choose(request(seconds: 300))
+        let thirty = AutoSizing.choose(request(seconds: 1800))
+        // 2×192: 11.7 M characters in 5 min at a predicted 39k chars/s, 4,700 updates (2×256 would
+        // get 2,800), 11.7 epochs, so dropout 0.1; 2×448 in 30 min: 2×512 would have more than 3
+        // parameters per character, and 15.6 epochs with more parameters than characters give 0.1 + 0.1.
+        XCTAssertEqual(five.config.hidden, 192, five.reason)
+        XCTAssertEqual(thirty.config.hidden, 448, thirty.reason)
+        XCTAssertEqual(five.config.dropout, 0.1, accuracy: 1e-6)
+        XCTAssertEqual(thirty.config.dropout, 0.2, accuracy: 1e-6)
+        XCTAssertEqual(five.learningRate, 4e-3)
+        XCTAssertEqual(thirty.learningRate, Float(4e-3 * (256.0 / 448).squareRoot()), accuracy: 1e-9)
+        XCTAssertTrue(five.reason.hasPrefix("chose LSTM 2×192, dropout 0.1, lr 0.004, batch 50×50: ~11.7 M characters (11.7 epochs, 23.1 per parameter)"),
+                      five.reason)
+        XCTAssertTrue(five.reason.contains("in 5 min at "), five.reason)
+        XCTAssertTrue(five.reason.contains("on a 1.0 M-character corpus (measured 80k chars/s at 2×128)"), five.reason)
+    }
+
+    func testMoreTimeOrMoreDataNeverChoosesASmallerModel() {
+        let budgets = [10.0, 60, 300, 900, 1800, 3600, 14_400, 86_400]
+        let corpora = [500, 20_000, 300_000, 1_000_000, 5_000_000, 100_000_000]
+        for rate in [5_000.0, 80_000, 400_000] {
+            for characters in corpora {
+                let sizes = budgets.map { AutoSizing.choose(request(seconds: $0, rate: rate, characters: characters)).config.hidden }
+                XCTAssertEqual(sizes, sizes.sorted(), "rate \(rate), \(characters) characters")
+            }
+            for seconds in budgets {
+                let sizes = corpora.map { AutoSizing.choose(request(seconds: seconds, rate: rate, characters: $0)).config.hidden }
+                XCTAssertEqual(sizes, sizes.sorted(), "rate \(rate), \(seconds) s")
+            }
+        }
+        // A faster machine is more time: never a smaller model either.
+        let rates = [1_000.0, 10_000, 100_000, 1_000_000].map { AutoSizing.choose(request(seconds: 600, rate: $0)).config.hidden }
+        XCTAssertEqual(rates, rates.sorted())
+    }
+
+    /// A few hundred characters cannot feed a large model whatever the time: the smallest sizes,
+    /// and dropout since the run will see them thousands of times.
+    func testTinyCorpusPicksASmallModel() {
+        let c = AutoSizing.choose(request(seconds: 3600, characters: 500))
+        XCTAssertLessThanOrEqual(c.config.hidden, 32, c.reason)
+        XCTAssertLessThanOrEqual(c.config.parameterCount, 3 * 500 + ModelConfig(cell: .lstm, layers: 2, hidden: 16, vocabularySize: 65).parameterCount)
+        XCTAssertEqual(c.config.dropout, 0.5, accuracy: 1e-6)
+        // A huge corpus with a short budget: time is the limit, and no dropout for a fraction of an epoch.
+        let huge = AutoSizing.choose(request(seconds: 300, characters: 100_000_000))
+        XCTAssertEqual(huge.config.dropout, 0)
+        XCTAssertLessThan(huge.epochs, 1)
+    }
+
+    func testExplicitOptionsWin() {
+        var r = request(seconds: 1800)
+        r.cell = .gru
+        r.layers = 3
+        r.hidden = 200
+        r.dropout = 0.05
+        r.batchSize = 32
+        r.seqLength = 100
+        r.learningRate = 5e-4
+        r.evalEvery = 77
+        let c = AutoSizing.choose(r)
+        XCTAssertEqual(c.config, ModelConfig(cell: .gru, layers: 3, hidden: 200, vocabularySize: 65, dropout: 0.05))
+        XCTAssertEqual([c.batchSize, c.seqLength, c.evalEvery], [32, 100, 77])
+        XCTAssertEqual(c.learningRate, 5e-4)
+        XCTAssertTrue(c.reason.hasPrefix("chose GRU 3×200 (given), dropout 0.05 (given), lr 0.0005 (given), batch 32×100 (given)"), c.reason)
+        // Only the cell given: the size is still chosen, for that cell's speed.
+        var cellOnly = request(seconds: 1800)
+        cellOnly.cell = .rnn
+        let rnn = AutoSizing.choose(cellOnly)
+        XCTAssertEqual(rnn.config.cell, .rnn)
+        XCTAssertGreaterThan(rnn.config.hidden, AutoSizing.choose(request(seconds: 1800)).config.hidden)
+        // A single layer has nothing to apply dropout between.
+        var one = request(seconds: 1800)
+        one.layers = 1
+        XCTAssertEqual(AutoSizing.choose(one).config.dropout, 0)
+    }
+
+    func testRulesForRateValidationAndDropout() {
+        XCTAssertEqual(AutoSizing.learningRate(hidden: 128), 4e-3)
+        XCTAssertEqual(AutoSizing.learningRate(hidden: 256), 4e-3)
+        XCTAssertEqual(AutoSizing.learningRate(hidden: 1024), 2e-3, accuracy: 1e-9)
+        XCTAssertEqual(AutoSizing.dropout(epochs: 1.5, parametersPerCharacter: 2, layers: 2), 0)
+        XCTAssertEqual(AutoSizing.dropout(epochs: 7.9, parametersPerCharacter: 2, layers: 2), 0)
+        XCTAssertEqual(AutoSizing.dropout(epochs: 9, parametersPerCharacter: 0.5, layers: 2), 0.1, accuracy: 1e-6)
+        XCTAssertEqual(AutoSizing.dropout(epochs: 9, parametersPerCharacter: 2, layers: 2), 0.2, accuracy: 1e-6)
+        XCTAssertEqual(AutoSizing.dropout(epochs: 40, parametersPerCharacter: 0.5, layers: 2), 0.3, accuracy: 1e-6)
+        XCTAssertEqual(AutoSizing.dropout(epochs: 1000, parametersPerCharacter: 2, layers: 2), 0.5, accuracy: 1e-6)
+        // 20 validations when they are cheap; fewer when each costs more than 5 % of the budget's share; never under 4.
+        XCTAssertEqual(AutoSizing.evalEvery(iterations: 2000, validationCharacters: 1000, charsPerSecond: 10_000, budgetSeconds: 300), 100)
+        XCTAssertEqual(AutoSizing.evalEvery(iterations: 2000, validationCharacters: 300_000, charsPerSecond: 10_000, budgetSeconds: 300), 500)
+        XCTAssertEqual(AutoSizing.evalEvery(iterations: 2000, validationCharacters: 75_000, charsPerSecond: 10_000, budgetSeconds: 300), 333)
+    }
+
+    /// The options an automatic run trains with: the choice, a cosine schedule over the budget, early stopping.
+    func testChoiceBecomesTrainingOptions() {
+        let c = AutoSizing.choose(request(seconds: 300))
+        var base = TrainingOptions()
+        base.validationFraction = 0.1
+        let o = c.options(from: base, budgetSeconds: 290)
+        XCTAssertEqual(o.lrSchedule?.kind, .cosine)
+        XCTAssertEqual(o.lrSchedule?.horizonSeconds, 290)
+        XCTAssertEqual(o.lrSchedule?.warmupIterations, LearningRateSchedule.defaultWarmup(horizonIterations: Int(c.budgetCharacters / 2500)))
+        XCTAssertEqual(o.patience, EarlyStopping.automaticPatience)
+        XCTAssertEqual(o.budgetSeconds, 290)
+        XCTAssertEqual(o.sizing, c.reason)
+        XCTAssertEqual(o.validationFraction, 0.1)
+        XCTAssertEqual(o.learningRate, c.learningRate)
+        XCTAssertEqual(o.evalEvery, c.evalEvery)
+        // A schedule or patience already set is kept.
+        base.lrSchedule = LearningRateSchedule(kind: .step)
+        base.patience = 9
+        let kept = c.options(from: base, budgetSeconds: 290)
+        XCTAssertEqual(kept.lrSchedule, LearningRateSchedule(kind: .step))
+        XCTAssertEqual(kept.patience, 9)
+    }
+}
