@@ -4,7 +4,6 @@
 // activations, so its logits are bit-identical (InferenceStepTests) and a seed gives the same text;
 // only the memory traffic and call overhead are gone.
 
-
 /// The recurrent state and scratch of a batch-of-one model, advanced one character per `run`.
 /// Reads the model's weights in place except layer 0's input weights, which it copies once
 /// (transposed, with their bias added): make a new one after the weights change.
@@ -13,9 +12,9 @@ final class InferenceStep {
     private let model: Model
     private let embedding: FloatBuffer   // (V, G·H): row v = layer 0's W_ih column v + b_ih (+ b_hh if folded)
     private let h: FloatBuffer           // (L, H)
-    private let c: FloatBuffer           // (L, H): LSTM cell state; empty for other cells
+    private let c: FloatBuffer           // (L, H): the cell state, for a cell that has one; empty otherwise
     private let inputSide: FloatBuffer   // (G·H): x·W_ihᵀ + b_ih (+ b_hh if folded) of the current layer (above 0)
-    /// (G·H): h·W_hhᵀ of the current layer; where the cell folds b_hh in (LSTM, RNN), inputSide +
+    /// (G·H): h·W_hhᵀ of the current layer; where the cell folds b_hh in, inputSide +
     /// h·W_hhᵀ, the whole pre-activation, as the training pass accumulates it.
     private let recurrent: FloatBuffer
     /// The logits of the last `run`: (V).
@@ -76,7 +75,7 @@ final class InferenceStep {
         c.zero()
     }
 
-    /// Floats in a saved state: every layer's h, then (LSTM) every layer's c.
+    /// Floats in a saved state: every layer's h, then every layer's c where the cell has one.
     var stateCount: Int { h.count + c.count }
 
     /// Copies the recurrent state to `state` (`stateCount` Floats), so that one step object can
@@ -96,36 +95,19 @@ final class InferenceStep {
     /// logits in `logits`.
     func run(_ id: Int32) {
         let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
-        let rec = recurrent.base
+        let cell = config.cell.implementation, rec = recurrent.base
         for l in 0..<config.layers {
             let w = model.layer(l, in: model.parameters.values)
             let state = h.pointer(at: l * H)  // (H): h_t in, h_{t+1} out
             let xp = l == 0 ? embedding.pointer(at: Int(id) * GH) : inputSide.base
             projections(w, input: l == 0 ? nil : h.pointer(at: (l - 1) * H), state: state, inputSide: xp, recurrent: rec)
-            let b = w.biasHH
-            // The cells' own per-unit equations, so a step computes the Floats the general forward
+            // The cell's own per-unit equations, so a step computes the Floats the general forward
             // pass computes and a sampled text is the one it would give.
-            switch config.cell {
-            case .lstm:
-                let cell = c.pointer(at: l * H)
-                forEachLaneBlock(H) { j, n in
-                    let u = LSTMCell.units(pre: rec, cPrev: loadLanes(cell + j, n), hidden: H, at: j, count: n)
-                    storeLanes(u.c, cell + j, n)
-                    storeLanes(u.h, state + j, n)
-                }
-            case .gru:
-                forEachLaneBlock(H) { j, n in
-                    storeLanes(GRUCell.units(x: xp, r: rec, bias: b, hPrev: loadLanes(state + j, n), hidden: H, at: j, count: n).h,
-                               state + j, n)
-                }
-            case .rnn:
-                forEachLaneBlock(H) { j, n in
-                    storeLanes(VanillaRNNCell.units(pre: rec, at: j, count: n), state + j, n)
-                }
-            }
+            let cellState = c.count > 0 ? c.pointer(at: l * H) : c.base  // (H), where the cell has one
+            cell.step(w, inputSide: xp, recurrent: rec, h: state, c: cellState, hidden: H)
         }
-        let decoder = model.parameters.views[4 * config.layers], decoderBias = model.parameters.views[4 * config.layers + 1]
-        rowDots(model.parameters.values(of: decoder), rows: V, length: H, x: h.pointer(at: (config.layers - 1) * H),
-                bias: model.parameters.values(of: decoderBias), into: logits.base)
+        let top = h.pointer(at: (config.layers - 1) * H)
+        rowDots(model.parameters.values(of: model.decoderWeight), rows: V, length: H, x: top,
+                bias: model.parameters.values(of: model.decoderBias), into: logits.base)
     }
 }
