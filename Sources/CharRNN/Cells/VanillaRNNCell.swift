@@ -1,13 +1,22 @@
 // The vanilla (Elman) RNN cell, PyTorch's nn.RNN with tanh:
 //   h_{t+1} = tanh(x_t·W_ihᵀ + b_ih + b_hh + h_t·W_hhᵀ)
-// Per-step cache: only h (the derivative of tanh is 1 - h²).
+// Per-step cache: only h (the derivative of tanh is 1 - h²). Its one weight block, after tanh,
+// is h itself, so inspection records no gates for it.
 
 enum VanillaRNNCell: RecurrentCell {
+    static let gates = [Gate(letter: "h", name: "hidden state", nonlinearity: .tanh)]
+    static var hasCellState: Bool { false }
+    static var recordsGates: Bool { false }
+    static var indefiniteName: String { "an RNN" }
+    static var foldsRecurrentBias: Bool { true }
+    static var savedValuesPerUnit: Int { 0 }
+    static var separateRecurrentGradients: Bool { false }
+
     static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden
         for t in 0..<T {
             recurrentProjection(w, cache, step: t, batch: B, streams: streams)
-            let pre = cache.xProj.pointer(at: t * B * H)      // (B, H): all of each pre-activation
+            let pre = cache.gates.pointer(at: t * B * H)      // (B, H): all of each pre-activation
             let hNext = cache.h.pointer(at: (t + 1) * B * H)  // (B, H)
             for b in streams {
                 let k = b * H
@@ -18,8 +27,15 @@ enum VanillaRNNCell: RecurrentCell {
         }
     }
 
-    /// h_{t+1} for units j ..< j+n of one stream, 16 at a time: the one place the equation is
-    /// written, shared with sampling's `InferenceStep`. pre: the stream's (H) pre-activations.
+    static func step(_ w: LayerParameters, inputSide: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+                     h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, hidden H: Int) {
+        forEachLaneBlock(H) { j, n in
+            storeLanes(units(pre: recurrent, at: j, count: n), h + j, n)
+        }
+    }
+
+    /// h_{t+1} for units j ..< j+n of one stream, a vector at a time: the one place the equation
+    /// is written, shared with sampling's `step`. pre: the stream's (H) pre-activations.
     @inline(__always)
     static func units(pre: UnsafePointer<Float>, at j: Int, count n: Int) -> Lanes {
         vectorTanh(loadLanes(pre + j, n))
@@ -33,11 +49,11 @@ enum VanillaRNNCell: RecurrentCell {
         for t in stride(from: T - 1, through: 0, by: -1) {
             let hNext = cache.h.pointer(at: (t + 1) * B * H)
             let dIn = dH + t * B * H
-            let dpre = cache.dXProj.pointer(at: t * B * H)
+            let dPre = cache.gates.pointer(at: t * B * H)  // (B, H): the pre-activation gradients out
             let k0 = streams.lowerBound * H
             forEachLaneBlock(streams.count * H) { i, n in
                 let k = k0 + i, y = loadLanes(hNext + k, n)
-                storeLanes((loadLanes(dIn + k, n) + loadLanes(dh + k, n)) * (1 - y * y), dpre + k, n)
+                storeLanes((loadLanes(dIn + k, n) + loadLanes(dh + k, n)) * (1 - y * y), dPre + k, n)
             }
             if fault == .dropRecurrence {
                 (dh + streams.lowerBound * H).update(repeating: 0, count: streams.count * H)
@@ -46,4 +62,9 @@ enum VanillaRNNCell: RecurrentCell {
             }
         }
     }
+}
+
+extension GradientFault {
+    /// RNN: forget the recurrent path from h_t back to h_{t-1}.
+    static let dropRecurrence = GradientFault(description: "dropRecurrence")
 }

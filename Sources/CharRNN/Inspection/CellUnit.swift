@@ -5,24 +5,29 @@ public struct CellUnit: Hashable, Sendable, CustomStringConvertible {
     public enum Source: Hashable, Sendable {
         case hidden
         case cell
-        /// Block k of the layer's gates, in the cell's gate order (LSTM i,f,g,o; GRU r,z,n).
+        /// Block k of the layer's gates, in the cell's gate order (`CellKind.gates`).
         case gate(Int)
     }
 
     public let layer: Int
     public let source: Source
     public let index: Int
-    /// h, c, or the gate's letter.
-    public let letter: String
+    /// The gate, for a gate unit: its letter, name and range come from the cell type.
+    public let gate: Gate?
 
     public init(layer: Int, source: Source, index: Int, cell: CellKind) {
         self.layer = layer
         self.source = source
         self.index = index
+        if case .gate(let k) = source { gate = cell.gates[k] } else { gate = nil }
+    }
+
+    /// h, c, or the gate's letter.
+    public var letter: String {
         switch source {
-        case .hidden: letter = "h"
-        case .cell: letter = "c"
-        case .gate(let k): letter = cell.gateNames[k]
+        case .hidden: return "h"
+        case .cell: return "c"
+        case .gate: return gate!.letter
         }
     }
 
@@ -31,31 +36,24 @@ public struct CellUnit: Hashable, Sendable, CustomStringConvertible {
 
     /// What the letter stands for, for headers.
     public var kindName: String {
-        switch letter {
-        case "h": return "hidden state"
-        case "c": return "cell state"
-        case "i": return "input gate"
-        case "f": return "forget gate"
-        case "o": return "output gate"
-        case "g": return "candidate (tanh)"
-        case "r": return "reset gate"
-        case "z": return "update gate"
-        case "n": return "candidate (tanh)"
-        default: return letter
+        switch source {
+        case .hidden: return "hidden state"
+        case .cell: return "cell state"
+        case .gate: return gate!.name
         }
     }
 
     /// Sigmoid gates, whose values lie in (0, 1): the ones saturation is measured on.
-    public var isSigmoidGate: Bool {
-        if case .gate = source { return ["i", "f", "o", "r", "z"].contains(letter) }
-        return false
-    }
+    public var isSigmoidGate: Bool { gate?.nonlinearity == .sigmoid }
 
-    /// The range the unit's values can take, for colour scales: (0, 1) for sigmoid gates,
-    /// (-1, 1) for tanh outputs, nil for the unbounded LSTM cell state.
+    /// The range the unit's values can take, for colour scales: the gate's, (-1, 1) for h (a
+    /// tanh output), nil for the unbounded cell state.
     public var naturalRange: ClosedRange<Float>? {
-        if isSigmoidGate { return 0...1 }
-        return source == .cell ? nil : -1...1
+        switch source {
+        case .hidden: return -1...1
+        case .cell: return nil
+        case .gate: return gate!.range
+        }
     }
 }
 
@@ -66,15 +64,17 @@ public enum StateSelection: String, CaseIterable, Sendable {
 
 public enum UnitSelectionError: Error, Equatable, CustomStringConvertible {
     case noCellState(CellKind)
-    case noGates
+    case noGates(CellKind)
     case indexOutOfRange(Int, hidden: Int)
     case layerOutOfRange(Int, layers: Int)
     case badName(String)
 
     public var description: String {
         switch self {
-        case .noCellState(let kind): return "a \(kind.rawValue.uppercased()) has no cell state c (only an LSTM does)"
-        case .noGates: return "an RNN has no gates (its only activation is h)"
+        case .noCellState(let kind):
+            let holders = CellKind.allCases.filter(\.hasCellState).map(\.indefiniteName).joined(separator: " or ")
+            return "a \(kind.rawValue.uppercased()) has no cell state c (only \(holders) does)"
+        case .noGates(let kind): return "\(kind.indefiniteName) has no gates (its only activation is h)"
         case .indexOutOfRange(let i, let h): return "unit \(i) is out of range: the model has \(h) units per layer (0-\(h - 1))"
         case .layerOutOfRange(let l, let n): return "layer \(l) is out of range: the model has \(n) layer\(n == 1 ? "" : "s") (0-\(n - 1))"
         case .badName(let s): return "'\(s)' is not a unit index or name like l0.h.17"
@@ -97,10 +97,10 @@ extension CellUnit {
             guard cell.hasCellState else { throw UnitSelectionError.noCellState(cell) }
             sources = [.cell]
         case .gates:
-            guard cell != .rnn else { throw UnitSelectionError.noGates }
+            guard cell.recordsGates else { throw UnitSelectionError.noGates(cell) }
             sources = (0..<cell.gateCount).map { .gate($0) }
         case .all:
-            sources = [.hidden] + (cell.hasCellState ? [.cell] : []) + (cell == .rnn ? [] : (0..<cell.gateCount).map { .gate($0) })
+            sources = [.hidden] + (cell.hasCellState ? [.cell] : []) + (cell.recordsGates ? (0..<cell.gateCount).map { .gate($0) } : [])
         }
         var units: [CellUnit] = []
         for l in layers {
@@ -124,7 +124,7 @@ extension CellUnit {
         } else if letter == "c" {
             guard cell.hasCellState else { throw UnitSelectionError.noCellState(cell) }
             source = .cell
-        } else if cell != .rnn, let k = cell.gateNames.firstIndex(of: letter) {
+        } else if cell.recordsGates, let k = cell.gates.firstIndex(where: { $0.letter == letter }) {
             source = .gate(k)
         } else {
             throw UnitSelectionError.badName(name)

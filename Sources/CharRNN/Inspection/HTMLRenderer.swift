@@ -60,6 +60,6 @@ public final class HTMLRenderer: HeatMapRenderer {
 extension DivergingScale {
     /// The colour at a scale position in [-1, 1], for legends.
     static func rgbHex(_ t: Float) -> String {
-        DivergingScale(unit: CellUnit(layer: 0, source: .hidden, index: 0, cell: .rnn), values: []).color(t).hex
+        DivergingScale(range: -1...1).color(t).hex
     }
 }

@@ -45,12 +45,20 @@ public struct DivergingScale: Sendable {
 
     public init(unit: CellUnit, values: [Float]) {
         if let range = unit.naturalRange {
-            center = (range.lowerBound + range.upperBound) / 2
-            halfWidth = (range.upperBound - range.lowerBound) / 2
+            self.init(range: range)
         } else {
-            center = 0
-            halfWidth = max(values.lazy.filter(\.isFinite).map(abs).max() ?? 1, 1e-6)
+            self.init(center: 0, halfWidth: max(values.lazy.filter(\.isFinite).map(abs).max() ?? 1, 1e-6))
         }
+    }
+
+    /// The scale of values bounded by `range`, white at its middle.
+    public init(range: ClosedRange<Float>) {
+        self.init(center: (range.lowerBound + range.upperBound) / 2, halfWidth: (range.upperBound - range.lowerBound) / 2)
+    }
+
+    private init(center: Float, halfWidth: Float) {
+        self.center = center
+        self.halfWidth = halfWidth
     }
 
     /// Position on the scale in [-1, 1].

@@ -2,7 +2,7 @@
 // character's recorded activations to a callback while they are still in the workspace, so that
 // no pass over the text ever holds more than one chunk of activations.
 //
-// `RecordedStep.value(of:)` is the ONE place that reads the per-layer caches (LayerCache h, c, act
+// `RecordedStep.value(of:)` is the ONE place that reads the per-layer caches (LayerCache h, c, gates
 // through the Workspace accessors); if the cells' cache layout changes, only it needs to follow.
 
 import Foundation

@@ -1,5 +1,5 @@
-// Sixteen-lane sigmoid, tanh and exp for the cells' gate loops. libm's scalar tanhf/expf were
-// 39% of an LSTM-128 training profile; these do 16 values at a time in a few FMAs, no branches.
+// Sigmoid, tanh and exp of a whole `Lanes` vector, for the cells' gate loops and the loss. libm's
+// scalar tanhf/expf cost 39% of an LSTM-128 training profile; these take a few FMAs, no branches.
 //
 // Accuracy contract (tested against Double in ActivationTests): relative error below 2.5e-7
 // (about 2 ulp; measured 1.2e-7 exp, 1.7e-7 sigmoid, 1.0e-7 tanh) for sigmoid on x ≥ -87 and
@@ -7,8 +7,7 @@
 // reweighted least squares towards the minimax fit of relative error: fit error 3e-9 for exp on
 // |r| ≤ ln2/2, 4e-9 for tanh on |x| < 0.625), so Float rounding, not the fit, sets the error.
 
-typealias Lanes = SIMD16<Float>
-private typealias Bits = SIMD16<UInt32>
+private typealias Bits = SIMD16<UInt32>  // the bit patterns of `Lanes`
 
 /// e^x lane by lane for x in [-87.3, 88.3]; inputs outside are clamped, so the result is always a
 /// normal, finite Float and 1/(1 + e^x) never divides by infinity.
@@ -65,32 +64,4 @@ func vectorTanh(_ x: Lanes) -> Lanes {
     q = Lanes(repeating: -0.333_332_82).addingProduct(q, x2)
     let small = x.addingProduct(x * x2, q)
     return small.replacing(with: large.replacing(with: -large, where: negative), where: ax .>= 0.625)
-}
-
-/// A partial vector: the first `count` (< 16) values at p, the rest `padding`. For the tails of
-/// rows whose width is not a multiple of 16.
-@inline(__always)
-func loadLanes(_ p: UnsafePointer<Float>, _ count: Int, padding: Float = 0) -> Lanes {
-    if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
-    var v = Lanes(repeating: padding)
-    for i in 0..<count { v[i] = p[i] }
-    return v
-}
-
-/// Stores the first `count` lanes of v at p (all 16 when count ≥ 16).
-@inline(__always)
-func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count >= 16 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self); return }
-    for i in 0..<count { p[i] = v[i] }
-}
-
-/// Calls body(j, n) for j = 0, 16, 32, … < width, with n = width − j lanes left (≥ 16 means a
-/// full vector): how the cells walk a row of H units 16 at a time.
-@inline(__always)
-func forEachLaneBlock(_ width: Int, _ body: (_ j: Int, _ n: Int) -> Void) {
-    var j = 0
-    while j < width {
-        body(j, width - j)
-        j += 16
-    }
 }

@@ -1,6 +1,6 @@
 // The matrix products every layer is made of: one general GEMM with transpose flags, a packed,
-// register-blocked SIMD micro-kernel, a GEMV path for single-row products (sampling, eval), and
-// the split of large products across threads. The only file that knows about SIMD widths.
+// register-blocked micro-kernel (8 rows × 2 `Lanes`), a GEMV path for single-row products
+// (sampling, eval), dot and axpy, and the split of large products across threads.
 
 public enum Transpose: Sendable { case none, transposed }
 
@@ -38,13 +38,13 @@ public enum Parallelism {
     /// element's result depends on that element alone, so any split gives bit-identical output.
     /// `cost` weighs an element against the GEMM's multiply-adds in `minimumMultiplyAdds` (one
     /// memory-bound pass ≈ 4-16, Adam's sqrt and division ≈ 64), so small buffers stay on one thread.
-    /// Chunks start at multiples of 64 floats: whole SIMD16 vectors and cache lines.
+    /// Chunks start at multiples of 64 floats: whole `Lanes` vectors and cache lines.
     static func forEachChunk(of count: Int, cost: Int, _ body: (Range<Int>) -> Void) {
         forEachPart(of: count, unit: 64, work: count * cost, body)
     }
 }
 
-// Register block: MR rows of op(A) times NR columns of op(B) live in 8 × 2 SIMD16 accumulators
+// Register block: MR rows of op(A) times NR columns of op(B) live in 8 × 2 `Lanes` accumulators
 // (16 of AVX-512's 32 vector registers). Cache blocks: a KC × NR panel of B stays in L1 while
 // the MC × KC block of A streams from L2.
 private let MR = 8
@@ -286,16 +286,6 @@ private struct Product: @unchecked Sendable {
     }
 }
 
-typealias F16 = SIMD16<Float>
-
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> F16 {
-    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
-}
-
-@inline(__always) private func store(_ v: F16, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F16.self)
-}
-
 /// C[rows, cols] += Apanel (MR × kc; element (r, p) at a[r·rowStride + p·colStride]) · Bpanel
 /// (kc × NR). Full tiles update C in place; edge tiles go through `tile` so the kernel itself
 /// never branches on shape.
@@ -303,11 +293,12 @@ typealias F16 = SIMD16<Float>
 private func microKernel(kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, colStride cs: Int, b: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
                          tile: UnsafeMutablePointer<Float>) {
-    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
-    var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
+    var c00 = Lanes(), c01 = Lanes(), c10 = Lanes(), c11 = Lanes(), c20 = Lanes(), c21 = Lanes()
+    var c30 = Lanes(), c31 = Lanes(), c40 = Lanes(), c41 = Lanes(), c50 = Lanes(), c51 = Lanes()
+    var c60 = Lanes(), c61 = Lanes(), c70 = Lanes(), c71 = Lanes()
     var pa = a, pb = b
     for _ in 0..<kc {
-        let b0 = load(pb), b1 = load(pb + 16)
+        let b0 = loadLanes(pb), b1 = loadLanes(pb + 16)
         c00 = c00.addingProduct(pa[0], b0); c01 = c01.addingProduct(pa[0], b1)
         c10 = c10.addingProduct(pa[rs], b0); c11 = c11.addingProduct(pa[rs], b1)
         c20 = c20.addingProduct(pa[2 * rs], b0); c21 = c21.addingProduct(pa[2 * rs], b1)
@@ -322,12 +313,12 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, co
     let full = rows == MR && cols == NR
     let dst = full ? c : tile
     let ld = full ? ldc : NR
-    @inline(__always) func put(_ r: Int, _ v0: F16, _ v1: F16) {
+    @inline(__always) func put(_ r: Int, _ v0: Lanes, _ v1: Lanes) {
         let p = dst + r * ld
         if full {
-            store(load(p) + v0, p); store(load(p + 16) + v1, p + 16)
+            storeLanes(loadLanes(p) + v0, p); storeLanes(loadLanes(p + 16) + v1, p + 16)
         } else {
-            store(v0, p); store(v1, p + 16)
+            storeLanes(v0, p); storeLanes(v1, p + 16)
         }
     }
     put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31)
@@ -347,10 +338,11 @@ private func microKernel(kc: Int, a: UnsafePointer<Float>, rowStride rs: Int, co
 @inline(__always)
 private func halfKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                         ldc: Int, rows: Int, cols: Int, tile: UnsafeMutablePointer<Float>) {
-    var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
+    var c00 = Lanes(), c01 = Lanes(), c10 = Lanes(), c11 = Lanes()
+    var c20 = Lanes(), c21 = Lanes(), c30 = Lanes(), c31 = Lanes()
     var pa = a, pb = b
     for _ in 0..<kc {
-        let b0 = load(pb), b1 = load(pb + 16)
+        let b0 = loadLanes(pb), b1 = loadLanes(pb + 16)
         c00 = c00.addingProduct(pa[0], b0); c01 = c01.addingProduct(pa[0], b1)
         c10 = c10.addingProduct(pa[1], b0); c11 = c11.addingProduct(pa[1], b1)
         c20 = c20.addingProduct(pa[2], b0); c21 = c21.addingProduct(pa[2], b1)
@@ -358,9 +350,9 @@ private func halfKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float
         pa += MR
         pb += NR
     }
-    @inline(__always) func put(_ r: Int, _ v0: F16, _ v1: F16) {
+    @inline(__always) func put(_ r: Int, _ v0: Lanes, _ v1: Lanes) {
         let p = tile + r * NR
-        store(v0, p); store(v1, p + 16)
+        storeLanes(v0, p); storeLanes(v1, p + 16)
     }
     put(0, c00, c01); put(1, c10, c11); put(2, c20, c21); put(3, c30, c31)
     for r in 0..<rows {
@@ -368,14 +360,14 @@ private func halfKernel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float
     }
 }
 
-/// Σ x[i] · y[i] over n elements, 16 lanes at a time.
+/// Σ x[i] · y[i] over n elements, two `Lanes` vectors at a time.
 @inline(__always)
 public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc0 = F16(), acc1 = F16()
+    var acc0 = Lanes(), acc1 = Lanes()
     var i = 0
     while i + 32 <= n {
-        acc0 = acc0.addingProduct(load(x + i), load(y + i))
-        acc1 = acc1.addingProduct(load(x + i + 16), load(y + i + 16))
+        acc0 = acc0.addingProduct(loadLanes(x + i), loadLanes(y + i))
+        acc1 = acc1.addingProduct(loadLanes(x + i + 16), loadLanes(y + i + 16))
         i += 32
     }
     var s = (acc0 + acc1).sum()
@@ -387,9 +379,9 @@ public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) 
 @inline(__always)
 public func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
-    let sv = F16(repeating: s)
+    let sv = Lanes(repeating: s)
     while i + 16 <= n {
-        store(load(y + i).addingProduct(sv, load(x + i)), y + i)
+        storeLanes(loadLanes(y + i).addingProduct(sv, loadLanes(x + i)), y + i)
         i += 16
     }
     while i < n { y[i] += s * x[i]; i += 1 }

@@ -39,7 +39,7 @@ public final class Model: @unchecked Sendable {
 
     /// Layer l's weights (or gradients) inside `buffer`: the values or the gradients.
     func layer(_ l: Int, in buffer: FloatBuffer) -> LayerParameters {
-        let base = 4 * l
+        let base = LayerParameters.tensorCount * l
         func at(_ i: Int) -> UnsafeMutablePointer<Float> { buffer.pointer(at: parameters.views[base + i].offset) }
         return LayerParameters(weightIH: at(0), weightHH: at(1), biasIH: at(2), biasHH: at(3))
     }
@@ -57,8 +57,9 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    private var decoderWeight: TensorView { parameters.views[4 * config.layers] }
-    private var decoderBias: TensorView { parameters.views[4 * config.layers + 1] }
+    /// The decoder's tensors, after every layer's.
+    var decoderWeight: TensorView { parameters.views[LayerParameters.tensorCount * config.layers] }     // (V, H)
+    var decoderBias: TensorView { parameters.views[LayerParameters.tensorCount * config.layers + 1] }  // (V)
 
     /// Layer l's input for steps 0 ..< T: the layer below's outputs h[1...T], or their dropped
     /// copy when dropout is active. (T, B, I).
@@ -76,87 +77,112 @@ public final class Model: @unchecked Sendable {
     public func forward(_ ws: Workspace, steps T: Int, state: RecurrentState?, mode: ForwardMode,
                         precision: Precision = .fp32, rng: inout SplitMix64) -> Double {
         precondition(T >= 1 && T <= ws.steps, "steps out of the workspace's range")
-        let B = ws.batch, H = config.hidden, V = config.vocabularySize
-        let L = config.layers, GH = config.cell.gateCount * H
-        let cell = config.cell.implementation
-        let dropout = mode == .training && config.dropout > 0
-        if let state { precondition(state.batch == B, "state batch size differs from the workspace's") }
+        if let state { precondition(state.batch == ws.batch, "state batch size differs from the workspace's") }
         precondition(mode != .training || ws.dLogits.count > 0, "a training pass needs a workspace made with training: true")
-
-        // Layer 0's one-hot product is a column of W_ih. A batch with more positions than
-        // characters reads them as rows of the input table, laid out once; a short pass (sampling
-        // reads one character at a time) gathers the column directly instead.
-        let folds = config.cell.foldsRecurrentBias
-        let transposeEmbedding = T * B >= V
-        if transposeEmbedding { fillInputTable(ws.embedding.base) }
-
-        for l in 0..<L {
+        let B = ws.batch, cell = config.cell.implementation
+        let dropout = mode == .training && config.dropout > 0
+        for l in 0..<config.layers {
             let cache = ws.layers[l], w = layer(l, in: parameters.values)
-            if let state {
-                cache.h.base.update(from: state.h.pointer(at: l * B * H), count: B * H)
-                if config.cell.hasCellState { cache.c.base.update(from: state.c.pointer(at: l * B * H), count: B * H) }
-            } else {
-                cache.h.base.update(repeating: 0, count: B * H)
-                if config.cell.hasCellState { cache.c.base.update(repeating: 0, count: B * H) }
-            }
-
-            let xProj = cache.xProj.base  // (T, B, G·H)
+            startState(of: cache, layer: l, from: state)
             if l == 0 {
-                // Rows are independent: threads gather disjoint positions.
-                Parallelism.forEachPart(of: T * B, unit: 1, work: T * B * GH * 16) { positions in
-                    for s in positions {
-                        let row = xProj + s * GH, id = Int(ws.inputs[s])
-                        if transposeEmbedding {
-                            row.update(from: ws.embedding.pointer(at: id * GH), count: GH)
-                        } else {
-                            for g in 0..<GH { row[g] = w.weightIH[g * V + id] }
-                            axpy(1, w.biasIH, row, GH)
-                            if folds { axpy(1, w.biasHH, row, GH) }
-                        }
-                    }
-                }
+                embedInputs(ws, steps: T, w)
             } else {
-                precision.gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
-                               w.weightIH, ldb: H, beta: 0, xProj, ldc: GH)
-                addToRows(xProj, rows: T * B, cols: GH, w.biasIH, then: folds ? UnsafePointer(w.biasHH) : nil)
+                projectInputs(ws, layer: l, steps: T, w, dropout: dropout, precision: precision)
             }
-
             cache.packRecurrentWeights(w, forward: true, precision: precision)
             forEachStreamGroup(T, B) { streams in cell.forward(w, cache, steps: T, batch: B, streams: streams) }
+            if dropout && l < config.layers - 1 { dropOutputs(of: l, ws, steps: T, rng: &rng) }
+            if let state { keepFinalState(of: cache, layer: l, steps: T, in: state) }
+        }
+        decode(ws, steps: T, precision: precision)
+        return loss(ws, steps: T, mode: mode)
+    }
 
-            if dropout && l < L - 1 {
-                // Inverted dropout: kept units are scaled by 1/(1-p) so inference needs no change.
-                let keep = 1 - config.dropout, scale = 1 / keep
-                let out = cache.h.pointer(at: B * H), mask = cache.dropMask.base, next = ws.layers[l + 1].input.base
-                for s in 0..<(T * B * H) {
-                    mask[s] = rng.nextUnitFloat() < keep ? scale : 0
-                    next[s] = out[s] * mask[s]
-                }
-            }
-            if let state {
-                state.h.pointer(at: l * B * H).update(from: cache.h.pointer(at: T * B * H), count: B * H)
-                if config.cell.hasCellState {
-                    state.c.pointer(at: l * B * H).update(from: cache.c.pointer(at: T * B * H), count: B * H)
+    /// Layer l's h[0] (and c[0]): its rows of `state`, or zeros.
+    private func startState(of cache: LayerCache, layer l: Int, from state: RecurrentState?) {
+        let BH = cache.batch * config.hidden
+        if let state {
+            cache.h.base.update(from: state.h.pointer(at: l * BH), count: BH)
+            if config.cell.hasCellState { cache.c.base.update(from: state.c.pointer(at: l * BH), count: BH) }
+        } else {
+            cache.h.base.update(repeating: 0, count: BH)
+            if config.cell.hasCellState { cache.c.base.update(repeating: 0, count: BH) }
+        }
+    }
+
+    /// Layer l's h[T] (and c[T]) into its rows of `state`, to carry into the next pass.
+    private func keepFinalState(of cache: LayerCache, layer l: Int, steps T: Int, in state: RecurrentState) {
+        let BH = cache.batch * config.hidden
+        state.h.pointer(at: l * BH).update(from: cache.h.pointer(at: T * BH), count: BH)
+        if config.cell.hasCellState { state.c.pointer(at: l * BH).update(from: cache.c.pointer(at: T * BH), count: BH) }
+    }
+
+    /// Layer 0's pre-activations (T, B, G·H) from the input ids. A one-hot product is a column of
+    /// W_ih: a batch with more positions than characters reads them as rows of the input table,
+    /// laid out once; a short pass (sampling reads one character at a time) gathers the column
+    /// directly instead. Rows are independent: threads gather disjoint positions.
+    private func embedInputs(_ ws: Workspace, steps T: Int, _ w: LayerParameters) {
+        let B = ws.batch, V = config.vocabularySize, GH = config.cell.gateCount * config.hidden
+        let folds = config.cell.foldsRecurrentBias, pre = ws.layers[0].gates.base
+        let useTable = T * B >= V
+        if useTable { fillInputTable(ws.embedding.base) }
+        Parallelism.forEachPart(of: T * B, unit: 1, work: T * B * GH * 16) { positions in
+            for s in positions {
+                let row = pre + s * GH, id = Int(ws.inputs[s])
+                if useTable {
+                    row.update(from: ws.embedding.pointer(at: id * GH), count: GH)
+                } else {
+                    for g in 0..<GH { row[g] = w.weightIH[g * V + id] }
+                    axpy(1, w.biasIH, row, GH)
+                    if folds { axpy(1, w.biasHH, row, GH) }
                 }
             }
         }
+    }
 
-        let top = ws.layers[L - 1].h.pointer(at: B * H)  // (T, B, H)
+    /// Layer l's (above 0) pre-activations (T, B, G·H): its input · W_ihᵀ + b_ih (+ b_hh where folded).
+    private func projectInputs(_ ws: Workspace, layer l: Int, steps T: Int, _ w: LayerParameters, dropout: Bool,
+                               precision: Precision) {
+        let B = ws.batch, H = config.hidden, GH = config.cell.gateCount * H, pre = ws.layers[l].gates.base
+        precision.gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
+                       w.weightIH, ldb: H, beta: 0, pre, ldc: GH)
+        addToRows(pre, rows: T * B, cols: GH, w.biasIH, then: config.cell.foldsRecurrentBias ? UnsafePointer(w.biasHH) : nil)
+    }
+
+    /// Inverted dropout on layer l's outputs into layer l+1's input: kept units are scaled by
+    /// 1/(1-p) so inference needs no change. The mask is kept for backward.
+    private func dropOutputs(of l: Int, _ ws: Workspace, steps T: Int, rng: inout SplitMix64) {
+        let B = ws.batch, H = config.hidden
+        let keep = 1 - config.dropout, scale = 1 / keep
+        let out = ws.layers[l].h.pointer(at: B * H), mask = ws.layers[l].dropMask.base, next = ws.layers[l + 1].input.base
+        for s in 0..<(T * B * H) {
+            mask[s] = rng.nextUnitFloat() < keep ? scale : 0
+            next[s] = out[s] * mask[s]
+        }
+    }
+
+    /// logits (T, B, V) = top layer's h[1...T] · W_decᵀ + b_dec.
+    private func decode(_ ws: Workspace, steps T: Int, precision: Precision) {
+        let B = ws.batch, H = config.hidden, V = config.vocabularySize
+        let top = ws.layers[config.layers - 1].h.pointer(at: B * H)  // (T, B, H)
         precision.gemm(.none, .transposed, m: T * B, n: V, k: H, top, lda: H, parameters.values(of: decoderWeight), ldb: H,
                        beta: 0, ws.logits.base, ldc: V)
         addToRows(ws.logits.base, rows: T * B, cols: V, parameters.values(of: decoderBias))
+    }
 
+    /// The loss the mode asks for, and in training its gradient with respect to the logits.
+    private func loss(_ ws: Workspace, steps T: Int, mode: ForwardMode) -> Double {
+        let rows = T * ws.batch, V = config.vocabularySize
         switch mode {
         case .inference:
             return 0
         case .evaluation:
-            return softmaxCrossEntropy(ws.logits.base, rows: T * B, classes: V, targets: ws.targets,
-                                       gradient: nil, scale: 0)
+            return softmaxCrossEntropy(ws.logits.base, rows: rows, classes: V, targets: ws.targets, gradient: nil, scale: 0)
         case .training:
             // The gradient is that of the mean over the T·B positions, as PyTorch's cross_entropy;
             // the value returned is the sum, as in the other modes.
-            return softmaxCrossEntropy(ws.logits.base, rows: T * B, classes: V, targets: ws.targets,
-                                       gradient: ws.dLogits.base, scale: 1 / Float(T * B))
+            return softmaxCrossEntropy(ws.logits.base, rows: rows, classes: V, targets: ws.targets,
+                                       gradient: ws.dLogits.base, scale: 1 / Float(rows))
         }
     }
 
@@ -164,66 +190,81 @@ public final class Model: @unchecked Sendable {
     /// Adds ∂(mean loss)/∂θ into `parameters.gradients`; leaves ∂/∂h_0 (and c_0) per layer
     /// readable through `initialStateGradient`. `precision`: of the large products, as for `forward`.
     public func backward(_ ws: Workspace, steps T: Int, precision: Precision = .fp32) {
-        let B = ws.batch, H = config.hidden, V = config.vocabularySize
-        let L = config.layers, GH = config.cell.gateCount * H
+        let B = ws.batch, H = config.hidden, L = config.layers, GH = config.cell.gateCount * H
         let cell = config.cell.implementation
         // A training workspace of a model with dropout holds the dropped inputs of layers above 0.
         let dropout = config.dropout > 0 && L > 1 && ws.layers[1].input.count > 0
-        let grads = parameters.gradients
-
-        // Decoder: dW += dLogitsᵀ·top, db += Σ dLogits, dOutput = dLogits·W.
-        let top = ws.layers[L - 1].h.pointer(at: B * H)
-        precision.gemm(.transposed, .none, m: V, n: H, k: T * B, ws.dLogits.base, lda: V, top, ldb: H,
-                       beta: 1, parameters.gradients(of: decoderWeight), ldc: H)
-        accumulateColumnSums(ws.dLogits.base, rows: T * B, cols: V, into: parameters.gradients(of: decoderBias))
-        precision.gemm(.none, .none, m: T * B, n: H, k: V, ws.dLogits.base, lda: V, parameters.values(of: decoderWeight),
-                       ldb: H, beta: 0, ws.dOutput.base, ldc: H)
+        backpropagateDecoder(ws, steps: T, precision: precision)
 
         let dH = ws.dOutput.base
         for l in stride(from: L - 1, through: 0, by: -1) {
-            let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: grads)
+            let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: parameters.gradients)
             let dIn = UnsafePointer(dH)
             cache.packRecurrentWeights(w, forward: false, precision: precision)
             forEachStreamGroup(T, B) { streams in
                 cell.backward(w, cache, dH: dIn, steps: T, batch: B, streams: streams, fault: fault)
             }
-
-            // All T steps' weight gradients as one product each, after the time loop.
-            precision.gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dHProj.base, lda: GH, cache.h.base, ldb: H,
-                           beta: 1, g.weightHH, ldc: H)
-            if cache.dHProj.base == cache.dXProj.base {
-                accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH, also: g.biasHH)
-            } else {
-                accumulateColumnSums(cache.dHProj.base, rows: T * B, cols: GH, into: g.biasHH)
-                accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH)
-            }
-
+            accumulateRecurrentGradients(cache, into: g, steps: T, precision: precision)
             if l == 0 {
-                let eg = ws.embeddingGrad
-                eg.zero()
-                // (V, G·H) += scatter of dXProj's rows by input id. Positions with the same id
-                // add into the same row, so threads split the G·H columns instead: each element
-                // still adds its positions in order s = 0, 1, 2, ..., whatever the thread count.
-                Parallelism.forEachPart(of: GH, unit: 16, work: T * B * GH * 16) { columns in
-                    let j = columns.lowerBound
-                    for s in 0..<(T * B) {
-                        axpy(1, cache.dXProj.pointer(at: s * GH + j), eg.pointer(at: Int(ws.inputs[s]) * GH + j), columns.count)
-                    }
-                }
-                for gi in 0..<GH {
-                    for v in 0..<V { g.weightIH[gi * V + v] += eg[v * GH + gi] }
-                }
+                scatterEmbeddingGradient(ws, steps: T, into: g)
             } else {
+                // The pre-activation gradients are in `gates`: W_ih's gradient, and ∂loss/∂(layer l-1's output).
                 let input = layerInput(ws, l, dropout: dropout)
-                precision.gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dXProj.base, lda: GH, input, ldb: H,
+                precision.gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.gates.base, lda: GH, input, ldb: H,
                                beta: 1, g.weightIH, ldc: H)
-                precision.gemm(.none, .none, m: T * B, n: H, k: GH, cache.dXProj.base, lda: GH, w.weightIH, ldb: H,
+                precision.gemm(.none, .none, m: T * B, n: H, k: GH, cache.gates.base, lda: GH, w.weightIH, ldb: H,
                                beta: 0, dH, ldc: H)
                 if dropout {
                     let mask = ws.layers[l - 1].dropMask.base
                     for s in 0..<(T * B * H) { dH[s] *= mask[s] }
                 }
             }
+        }
+    }
+
+    /// Decoder: dW += dLogitsᵀ·top, db += Σ dLogits, dOutput = dLogits·W.
+    private func backpropagateDecoder(_ ws: Workspace, steps T: Int, precision: Precision) {
+        let B = ws.batch, H = config.hidden, V = config.vocabularySize
+        let top = ws.layers[config.layers - 1].h.pointer(at: B * H)
+        precision.gemm(.transposed, .none, m: V, n: H, k: T * B, ws.dLogits.base, lda: V, top, ldb: H,
+                       beta: 1, parameters.gradients(of: decoderWeight), ldc: H)
+        accumulateColumnSums(ws.dLogits.base, rows: T * B, cols: V, into: parameters.gradients(of: decoderBias))
+        precision.gemm(.none, .none, m: T * B, n: H, k: V, ws.dLogits.base, lda: V, parameters.values(of: decoderWeight),
+                       ldb: H, beta: 0, ws.dOutput.base, ldc: H)
+    }
+
+    /// All T steps' W_hh, b_hh and b_ih gradients as one product or column sum each, after the
+    /// time loop. Where the cell keeps no recurrent-side gradients of their own, both biases have
+    /// the input side's, summed in one pass.
+    private func accumulateRecurrentGradients(_ cache: LayerCache, into g: LayerParameters, steps T: Int,
+                                              precision: Precision) {
+        let rows = T * cache.batch, H = config.hidden, GH = config.cell.gateCount * H
+        precision.gemm(.transposed, .none, m: GH, n: H, k: rows, cache.recurrentSideGradients.base, lda: GH,
+                       cache.h.base, ldb: H, beta: 1, g.weightHH, ldc: H)
+        if let recurrentSide = cache.recurrentGateGradients {
+            accumulateColumnSums(recurrentSide.base, rows: rows, cols: GH, into: g.biasHH)
+            accumulateColumnSums(cache.gates.base, rows: rows, cols: GH, into: g.biasIH)
+        } else {
+            accumulateColumnSums(cache.gates.base, rows: rows, cols: GH, into: g.biasIH, also: g.biasHH)
+        }
+    }
+
+    /// Layer 0's W_ih gradient: (V, G·H) += scatter of the pre-activation gradients' rows by
+    /// input id, then added into W_ih transposed. Positions with the same id add into the same
+    /// row, so threads split the G·H columns instead: each element still adds its positions in
+    /// order s = 0, 1, 2, ..., whatever the thread count.
+    private func scatterEmbeddingGradient(_ ws: Workspace, steps T: Int, into g: LayerParameters) {
+        let V = config.vocabularySize, GH = config.cell.gateCount * config.hidden
+        let eg = ws.embeddingGrad, dPre = ws.layers[0].gates
+        eg.zero()
+        Parallelism.forEachPart(of: GH, unit: 16, work: T * ws.batch * GH * 16) { columns in
+            let j = columns.lowerBound
+            for s in 0..<(T * ws.batch) {
+                axpy(1, dPre.pointer(at: s * GH + j), eg.pointer(at: Int(ws.inputs[s]) * GH + j), columns.count)
+            }
+        }
+        for gi in 0..<GH {
+            for v in 0..<V { g.weightIH[gi * V + v] += eg[v * GH + gi] }
         }
     }
 

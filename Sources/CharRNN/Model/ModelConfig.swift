@@ -24,15 +24,12 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// Width of layer l's input: V for the first layer (one-hot), H above.
     public func inputSize(layer l: Int) -> Int { l == 0 ? vocabularySize : hidden }
 
-    /// The tensors in PyTorch's state_dict order, with their shapes.
+    /// The tensors in PyTorch's state_dict order, with their shapes: each layer's as its cell
+    /// type names them, then the decoder's.
     public var tensorShapes: [(String, [Int])] {
-        let GH = cell.gateCount * hidden
         var shapes: [(String, [Int])] = []
         for l in 0..<layers {
-            shapes.append(("rnn.weight_ih_l\(l)", [GH, inputSize(layer: l)]))
-            shapes.append(("rnn.weight_hh_l\(l)", [GH, hidden]))
-            shapes.append(("rnn.bias_ih_l\(l)", [GH]))
-            shapes.append(("rnn.bias_hh_l\(l)", [GH]))
+            shapes += cell.implementation.layerTensors(layer: l, inputSize: inputSize(layer: l), hidden: hidden)
         }
         shapes.append(("decoder.weight", [vocabularySize, hidden]))
         shapes.append(("decoder.bias", [vocabularySize]))

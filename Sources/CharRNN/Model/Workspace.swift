@@ -28,10 +28,8 @@ public final class Workspace: @unchecked Sendable {
         inputs.initialize(repeating: 0, count: T * B)
         targets = .allocate(capacity: T * B)
         targets.initialize(repeating: 0, count: T * B)
-        let dropout = training && config.dropout > 0
         layers = (0..<config.layers).map { l in
-            LayerCache(kind: config.cell, steps: T, batch: B, hidden: H, inputSize: config.inputSize(layer: l),
-                       needsInput: dropout && l > 0, needsMask: dropout && l < config.layers - 1)
+            LayerCache(Workspace.cacheSizes(config: config, layer: l, steps: T, batch: B, training: training))
         }
         embedding = FloatBuffer(count: V * GH)
         embeddingGrad = FloatBuffer(count: training ? V * GH : 0)
@@ -40,27 +38,27 @@ public final class Workspace: @unchecked Sendable {
         dOutput = FloatBuffer(count: training ? T * B * H : 0)
     }
 
-    /// Bytes a workspace of these dimensions allocates: the same sums as `init`, so a caller can
-    /// refuse sizes the machine cannot hold before allocating anything.
+    /// Bytes a workspace of these dimensions allocates: the sizes `init` allocates, each layer's
+    /// as its cell type counts them, so a caller can refuse sizes the machine cannot hold before
+    /// allocating anything.
     public static func byteCount(config: ModelConfig, steps T: Int, batch B: Int, training: Bool) -> Int {
-        let V = config.vocabularySize, H = config.hidden, G = config.cell.gateCount, L = config.layers
-        let dropout = training && config.dropout > 0
+        let V = config.vocabularySize, H = config.hidden, GH = config.cell.gateCount * H, L = config.layers
         var floats = 0
-        for l in 0..<L {
-            floats += (T + 1) * B * H * (config.cell.hasCellState ? 2 : 1)  // h, c
-            floats += T * B * G * H                                           // xProj (= act = dXProj)
-            floats += config.cell.foldsRecurrentBias ? 0 : B * G * H          // hProj
-            floats += config.cell == .rnn ? 0 : T * B * H                     // aux
-            floats += config.cell == .gru ? T * B * G * H : 0                 // dHProj
-            floats += B * H * (config.cell.hasCellState ? 2 : 1)              // dh, dc
-            floats += B > 1 ? G * H * (H + 31) : 0                            // packed W_hh (at most)
-            if dropout && l > 0 { floats += T * B * config.inputSize(layer: l) }
-            if dropout && l < L - 1 { floats += T * B * H }
-        }
-        floats += V * G * H * (training ? 2 : 1)                              // embedding (+ gradient)
+        for l in 0..<L { floats += cacheSizes(config: config, layer: l, steps: T, batch: B, training: training).total }
+        floats += V * GH * (training ? 2 : 1)                                 // embedding (+ gradient)
         floats += T * B * V * (training ? 2 : 1)                              // logits (+ gradient)
         floats += training ? T * B * H : 0                                    // dOutput
         return floats * MemoryLayout<Float>.stride + 2 * T * B * MemoryLayout<Int32>.stride
+    }
+
+    /// Layer l's cache: the dropped copy of its input above layer 0 and the mask of its output
+    /// below the top layer, when a training pass uses dropout.
+    private static func cacheSizes(config: ModelConfig, layer l: Int, steps T: Int, batch B: Int,
+                                   training: Bool) -> LayerCacheSizes {
+        let dropout = training && config.dropout > 0
+        return LayerCacheSizes(cell: config.cell.implementation, steps: T, batch: B, hidden: config.hidden,
+                               inputSize: config.inputSize(layer: l), needsInput: dropout && l > 0,
+                               needsMask: dropout && l < config.layers - 1)
     }
 
     deinit {
@@ -91,6 +89,6 @@ public final class Workspace: @unchecked Sendable {
     /// forward pass (a training backward pass writes its gradients over them).
     public func gates(layer l: Int, step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
         let GH = config.cell.gateCount * config.hidden
-        return UnsafeBufferPointer(start: layers[l].act.pointer(at: (t * batch + b) * GH), count: GH)
+        return UnsafeBufferPointer(start: layers[l].gates.pointer(at: (t * batch + b) * GH), count: GH)
     }
 }

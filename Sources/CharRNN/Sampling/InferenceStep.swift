@@ -4,7 +4,6 @@
 // activations, so its logits are bit-identical (InferenceStepTests) and a seed gives the same text;
 // only the memory traffic and call overhead are gone.
 
-
 /// The recurrent state and scratch of a batch-of-one model, advanced one character per `run`.
 /// Reads the model's weights in place except layer 0's input weights, which it copies once
 /// (transposed, with their bias added): make a new one after the weights change.
@@ -13,9 +12,9 @@ final class InferenceStep {
     private let model: Model
     private let embedding: FloatBuffer   // (V, G·H): row v = layer 0's W_ih column v + b_ih (+ b_hh if folded)
     private let h: FloatBuffer           // (L, H)
-    private let c: FloatBuffer           // (L, H): LSTM cell state; empty for other cells
+    private let c: FloatBuffer           // (L, H): the cell state, for a cell that has one; empty otherwise
     private let inputSide: FloatBuffer   // (G·H): x·W_ihᵀ + b_ih (+ b_hh if folded) of the current layer (above 0)
-    /// (G·H): h·W_hhᵀ of the current layer; where the cell folds b_hh in (LSTM, RNN), inputSide +
+    /// (G·H): h·W_hhᵀ of the current layer; where the cell folds b_hh in, inputSide +
     /// h·W_hhᵀ, the whole pre-activation, as the training pass accumulates it.
     private let recurrent: FloatBuffer
     /// The logits of the last `run`: (V).
@@ -76,7 +75,7 @@ final class InferenceStep {
         c.zero()
     }
 
-    /// Floats in a saved state: every layer's h, then (LSTM) every layer's c.
+    /// Floats in a saved state: every layer's h, then every layer's c where the cell has one.
     var stateCount: Int { h.count + c.count }
 
     /// Copies the recurrent state to `state` (`stateCount` Floats), so that one step object can
@@ -96,98 +95,19 @@ final class InferenceStep {
     /// logits in `logits`.
     func run(_ id: Int32) {
         let H = config.hidden, V = config.vocabularySize, GH = config.cell.gateCount * H
-        let rec = recurrent.base
+        let cell = config.cell.implementation, rec = recurrent.base
         for l in 0..<config.layers {
             let w = model.layer(l, in: model.parameters.values)
             let state = h.pointer(at: l * H)  // (H): h_t in, h_{t+1} out
             let xp = l == 0 ? embedding.pointer(at: Int(id) * GH) : inputSide.base
             projections(w, input: l == 0 ? nil : h.pointer(at: (l - 1) * H), state: state, inputSide: xp, recurrent: rec)
-            let b = w.biasHH
-            // The cells' own per-unit equations, so a step computes the Floats the general forward
+            // The cell's own per-unit equations, so a step computes the Floats the general forward
             // pass computes and a sampled text is the one it would give.
-            switch config.cell {
-            case .lstm:
-                let cell = c.pointer(at: l * H)
-                forEachLaneBlock(H) { j, n in
-                    let u = LSTMCell.units(pre: rec, cPrev: loadLanes(cell + j, n), hidden: H, at: j, count: n)
-                    storeLanes(u.c, cell + j, n)
-                    storeLanes(u.h, state + j, n)
-                }
-            case .gru:
-                forEachLaneBlock(H) { j, n in
-                    storeLanes(GRUCell.units(x: xp, r: rec, bias: b, hPrev: loadLanes(state + j, n), hidden: H, at: j, count: n).h,
-                               state + j, n)
-                }
-            case .rnn:
-                forEachLaneBlock(H) { j, n in
-                    storeLanes(VanillaRNNCell.units(pre: rec, at: j, count: n), state + j, n)
-                }
-            }
+            let cellState = c.count > 0 ? c.pointer(at: l * H) : c.base  // (H), where the cell has one
+            cell.step(w, inputSide: xp, recurrent: rec, h: state, c: cellState, hidden: H)
         }
-        let decoder = model.parameters.views[4 * config.layers], decoderBias = model.parameters.views[4 * config.layers + 1]
-        rowDots(model.parameters.values(of: decoder), rows: V, length: H, x: h.pointer(at: (config.layers - 1) * H),
-                bias: model.parameters.values(of: decoderBias), into: logits.base)
+        let top = h.pointer(at: (config.layers - 1) * H)
+        rowDots(model.parameters.values(of: model.decoderWeight), rows: V, length: H, x: top,
+                bias: model.parameters.values(of: model.decoderBias), into: logits.base)
     }
-}
-
-/// out[r] = dot(x, w[r, :]) (+ bias[r]) for the rows of a row-major (rows, length) matrix.
-/// Each row's sum is formed exactly as `dot` forms it (two 16-lane accumulators over 32-float
-/// chunks, their lane sum, then the tail in order), so results are bit-identical to it; four rows
-/// share each load of x and their independent chains keep the FMA units busy.
-private func rowDots(_ w: UnsafePointer<Float>, rows: Int, length n: Int, x: UnsafePointer<Float>,
-                     bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
-    let chunks = n / 32 * 32
-    @inline(__always) func tail(_ s: Float, _ row: UnsafePointer<Float>) -> Float {
-        var s = s
-        var i = chunks
-        while i < n { s += x[i] * row[i]; i += 1 }
-        return s
-    }
-    @inline(__always) func finish(_ r: Int, _ s: Float) {
-        out[r] = bias.map { s + $0[r] } ?? s
-    }
-    var r = 0
-    while r + 4 <= rows {
-        let w0 = w + r * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
-        var a0 = F16(), b0 = F16(), a1 = F16(), b1 = F16(), a2 = F16(), b2 = F16(), a3 = F16(), b3 = F16()
-        var i = 0
-        while i < chunks {
-            let xl = loadF16(x + i), xh = loadF16(x + i + 16)
-            a0 = a0.addingProduct(xl, loadF16(w0 + i)); b0 = b0.addingProduct(xh, loadF16(w0 + i + 16))
-            a1 = a1.addingProduct(xl, loadF16(w1 + i)); b1 = b1.addingProduct(xh, loadF16(w1 + i + 16))
-            a2 = a2.addingProduct(xl, loadF16(w2 + i)); b2 = b2.addingProduct(xh, loadF16(w2 + i + 16))
-            a3 = a3.addingProduct(xl, loadF16(w3 + i)); b3 = b3.addingProduct(xh, loadF16(w3 + i + 16))
-            i += 32
-        }
-        finish(r, tail(laneSum(a0 + b0), w0))
-        finish(r + 1, tail(laneSum(a1 + b1), w1))
-        finish(r + 2, tail(laneSum(a2 + b2), w2))
-        finish(r + 3, tail(laneSum(a3 + b3), w3))
-        r += 4
-    }
-    while r < rows {
-        let row = w + r * n
-        var a = F16(), b = F16()
-        var i = 0
-        while i < chunks {
-            a = a.addingProduct(loadF16(x + i), loadF16(row + i))
-            b = b.addingProduct(loadF16(x + i + 16), loadF16(row + i + 16))
-            i += 32
-        }
-        finish(r, tail(laneSum(a + b), row))
-        r += 1
-    }
-}
-
-/// The standard library's `SIMD.sum()` for floating point, spelled out so that it is inlined
-/// (the library's copy is an out-of-line call per row): lanes added in order onto -0, so the
-/// result is the same bit for bit, and four rows' chains can overlap.
-@inline(__always) private func laneSum(_ v: F16) -> Float {
-    var s: Float = -0.0
-    for i in 0..<16 { s += v[i] }
-    return s
-}
-
-@inline(__always) private func loadF16(_ p: UnsafePointer<Float>) -> F16 {
-    UnsafeRawPointer(p).loadUnaligned(as: F16.self)
 }

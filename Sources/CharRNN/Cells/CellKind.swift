@@ -1,0 +1,54 @@
+// The registry of cell types: the name a checkpoint and `--cell` use for each, and the type that
+// implements it. Everything else about a cell (gates, caches, passes) is asked of that type.
+
+public enum CellKind: String, CaseIterable, Sendable, Codable {
+    case rnn, lstm, gru
+
+    /// The registration point. Adding a cell type takes:
+    ///   1. one file in Cells/ with an enum conforming to `RecurrentCell` (gates, cache needs,
+    ///      forward, backward, the one-step form, and a `GradientFault` its test can plant);
+    ///   2. a case above (its checkpoint and `--cell` name) and a row here;
+    ///   3. its equations in Tests/TestSupport/ReferenceNetwork.swift;
+    ///   4. its PyTorch module in Tests/Fixtures/make_torch_fixture.py, and the fixture regenerated;
+    ///   5. one row in each table-driven test (GradientCheckTests, CellForwardTests, ...).
+    var implementation: RecurrentCell.Type {
+        switch self {
+        case .rnn: return VanillaRNNCell.self
+        case .lstm: return LSTMCell.self
+        case .gru: return GRUCell.self
+        }
+    }
+
+    /// The gate blocks stacked in the weight matrices, in PyTorch's row order.
+    public var gates: [Gate] { implementation.gates }
+
+    /// G, the number of gate blocks: the weight matrices have G·H rows.
+    public var gateCount: Int { implementation.gates.count }
+
+    /// Whether the cell carries a cell state c beside h.
+    public var hasCellState: Bool { implementation.hasCellState }
+
+    /// Whether inspection records the gate blocks as units of their own (see `RecurrentCell.recordsGates`).
+    public var recordsGates: Bool { implementation.recordsGates }
+
+    /// "an LSTM", "a GRU": the name in running text, article included.
+    public var indefiniteName: String { implementation.indefiniteName }
+
+    /// Whether b_hh is added to the input-side pre-activations (see `RecurrentCell.foldsRecurrentBias`).
+    var foldsRecurrentBias: Bool { implementation.foldsRecurrentBias }
+}
+
+/// One gate block of a cell: how its units are named, and the nonlinearity that bounds their values.
+public struct Gate: Hashable, Sendable {
+    public enum Nonlinearity: Hashable, Sendable { case sigmoid, tanh }
+
+    /// The letter in unit names such as `l0.f.5`.
+    public let letter: String
+    /// What the letter stands for, for headers ("forget gate").
+    public let name: String
+    public let nonlinearity: Nonlinearity
+
+    /// The values the gate can take: (0, 1) after a sigmoid, (-1, 1) after tanh. Views centre
+    /// their colour scale on its middle.
+    public var range: ClosedRange<Float> { nonlinearity == .sigmoid ? 0...1 : -1...1 }
+}
