@@ -15,8 +15,8 @@ final class OwnershipTests: CLITestCase {
     /// A long run holds its checkpoints; a second run on the same --output (new, forced or resuming)
     /// fails with one line naming the first run's process, and the first run's files are its own.
     func testASecondWriterFailsNamingTheFirst() throws {
-        let first = try charnn.start(["train", "corpus.txt"] + tinyModel + ["--time", "60s", "--eval-every", "1", "--print-every", "1",
-                                                                            "--output", "race.ckpt"], in: dir.url)
+        let first = try charnn.start(["train", "corpus.txt"] + tinyModel + ["--time", "60s", "--patience", "0", "--eval-every", "1",
+                                                                            "--print-every", "1", "--output", "race.ckpt"], in: dir.url)
         XCTAssertTrue(first.waitForStderr(containing: "saved race.best.ckpt", timeout: 60), first.stderrSoFar)
         XCTAssertEqual(String(decoding: try dir.bytes(of: ".race.ckpt.lock"), as: UTF8.self), "\(first.pid)\n")
         let seconds: [[String]] = [
