@@ -37,8 +37,7 @@ enum InspectCellsCommand {
             OptionSpec(name: "--saturation", value: nil, help: "how often each gate is < 0.1 or > 0.9"),
             OptionSpec(name: "--max-chars", value: "N", help: "use only the first N characters",
                        defaultText: "all; \(defaultViewCharacters) for html and ansi"),
-            OptionSpec(name: "--skip-unknown", value: nil, help: "drop characters outside the model's vocabulary"),
-            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
+            Options.skipUnknown, Options.singleThread,
         ],
         notes: [
             "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 (gate letters i f g o / r z n).",
@@ -73,7 +72,7 @@ enum InspectCellsCommand {
         if top != nil && args.has("--units") { throw usage("--units and --top cannot be used together") }
         var maxChars = try args.int("--max-chars", min: 1)
         if maxChars == nil && dumps && (chosenFormat == .html || chosenFormat == .ansi) { maxChars = defaultViewCharacters }
-        Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
+        Parallelism.threads = try args.value(Options.singleThread, default: 1)
         let layerText = args.string("--layer") ?? "all"
         let layerIndex = layerText == "all" ? nil : Int(layerText)
         if layerText != "all" && (layerIndex == nil || layerIndex! < 0) {
@@ -105,7 +104,7 @@ enum InspectCellsCommand {
 
         let textPath = args.positionals[1]
         let corpus = try loadCorpus(textPath, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
-                                    skipUnknown: args.flag("--skip-unknown"), normalization: checkpoint.text)
+                                    skipUnknown: args.flag(Options.skipUnknown), normalization: checkpoint.text)
         warnSkipped(corpus, textPath)
         let count = min(corpus.count, maxChars ?? .max)
         guard count > 0 else { throw RuntimeError("\(displayName(textPath)): no characters to inspect") }
