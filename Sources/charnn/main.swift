@@ -8,7 +8,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
     (TrainCommand.spec, { try TrainCommand.run(TrainCommand.validate($0)) }),
     (SampleCommand.spec, SampleCommand.run),
     (EvalCommand.spec, EvalCommand.run),
-    (InspectCellsCommand.spec, InspectCellsCommand.run),
+    (InspectCellsCommand.spec, { try InspectCellsCommand.run(InspectCellsCommand.validate($0)) }),
     (BenchCommand.spec, BenchCommand.run),
     (ReportCommand.spec, ReportCommand.run),
 ]
