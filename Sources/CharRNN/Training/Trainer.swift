@@ -54,7 +54,7 @@ public final class Trainer {
 
     /// - Parameters:
     ///   - snapshot: a checkpoint's training state to resume from; its options are used as given
-    ///     in `options` (the caller decides what may change).
+    ///     in `options` (ResumePolicy decides what a command line may change).
     public init(model: Model, vocabulary: Vocabulary, corpus: Corpus, options: TrainingOptions,
                 resuming snapshot: TrainingSnapshot? = nil) throws {
         self.model = model
