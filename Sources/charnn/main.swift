@@ -5,10 +5,10 @@ import CharRNN
 import Foundation
 
 let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
-    (TrainCommand.spec, TrainCommand.run),
+    (TrainCommand.spec, { try TrainCommand.run(TrainCommand.validate($0)) }),
     (SampleCommand.spec, SampleCommand.run),
     (EvalCommand.spec, EvalCommand.run),
-    (InspectCellsCommand.spec, InspectCellsCommand.run),
+    (InspectCellsCommand.spec, { try InspectCellsCommand.run(InspectCellsCommand.validate($0)) }),
     (BenchCommand.spec, BenchCommand.run),
     (ReportCommand.spec, ReportCommand.run),
 ]

@@ -54,7 +54,7 @@ public final class Trainer {
 
     /// - Parameters:
     ///   - snapshot: a checkpoint's training state to resume from; its options are used as given
-    ///     in `options` (the caller decides what may change).
+    ///     in `options` (ResumePolicy decides what a command line may change).
     public init(model: Model, vocabulary: Vocabulary, corpus: Corpus, options: TrainingOptions,
                 resuming snapshot: TrainingSnapshot? = nil) throws {
         self.model = model
@@ -70,7 +70,7 @@ public final class Trainer {
 
         // A text too short for B streams of T steps gets fewer streams, then shorter ones.
         if BatchStreams(range: split.train, batch: options.batchSize, steps: options.seqLength) == nil {
-            let (b, t) = Trainer.fit(characters: split.train.count, batch: options.batchSize, steps: options.seqLength)
+            let (b, t) = Trainer.largestBatch(fitting: split.train.count, batch: options.batchSize, steps: options.seqLength)
             warnings.append("the training text (\(split.train.count) characters) is shorter than one batch of "
                 + "\(options.batchSize)×\(options.seqLength); using --batch-size \(b) --seq-length \(t)")
             options.batchSize = b
@@ -78,7 +78,7 @@ public final class Trainer {
         }
         trainStreams = BatchStreams(range: split.train, batch: options.batchSize, steps: options.seqLength)!
         if split.validation.count >= 2 {
-            let (b, t) = Trainer.fit(characters: split.validation.count, batch: options.batchSize, steps: options.seqLength)
+            let (b, t) = Trainer.largestBatch(fitting: split.validation.count, batch: options.batchSize, steps: options.seqLength)
             validationStreams = BatchStreams(range: split.validation, batch: b, steps: t)
             validationState = RecurrentState(config: model.config, batch: b)
         } else {
@@ -106,6 +106,7 @@ public final class Trainer {
             state = RecurrentState(config: model.config, batch: options.batchSize)
         }
         optimizer.learningRate = progress.learningRate
+        progress.optimizerSteps = optimizer.stepCount
         resumedAt = snapshot.map { $0.progress.iteration }
     }
 
@@ -115,10 +116,10 @@ public final class Trainer {
     public static func estimatedBytes(config: ModelConfig, options: TrainingOptions, characters: Int) -> Int {
         let nVal = Int(Double(characters) * options.validationFraction)
         let (b, t) = characters - nVal >= 2
-            ? fit(characters: characters - nVal, batch: options.batchSize, steps: options.seqLength)
+            ? largestBatch(fitting: characters - nVal, batch: options.batchSize, steps: options.seqLength)
             : (1, 1)
         let parameterBytes = config.parameterCount * MemoryLayout<Float>.stride * (2 + options.optimizer.slotNames.count)
-        let (vb, vt) = nVal >= 2 ? fit(characters: nVal, batch: options.batchSize, steps: options.seqLength) : (b, t)
+        let (vb, vt) = nVal >= 2 ? largestBatch(fitting: nVal, batch: options.batchSize, steps: options.seqLength) : (b, t)
         let validationBytes = validationReusesTrainingWorkspace(validation: (vb, vt), training: (b, t))
             ? 0 : Workspace.byteCount(config: config, steps: vt, batch: vb, training: false)
         return parameterBytes + Workspace.byteCount(config: config, steps: t, batch: b, training: true) + validationBytes
@@ -130,7 +131,7 @@ public final class Trainer {
     }
 
     /// The largest (B ≤ batch, T ≤ steps) that `characters` can fill at least once.
-    static func fit(characters n: Int, batch: Int, steps: Int) -> (Int, Int) {
+    static func largestBatch(fitting n: Int, batch: Int, steps: Int) -> (batch: Int, steps: Int) {
         let t = min(steps, n - 1)
         return (max(1, min(batch, (n - 1) / t)), t)
     }
@@ -138,11 +139,11 @@ public final class Trainer {
     public var batchesPerEpoch: Int { trainStreams.batchesPerEpoch }
     public var epoch: Double { Double(progress.iteration) / Double(batchesPerEpoch) }
 
-    fileprivate func restore(_ saved: TrainingProgress) { progress = saved }
-
+    /// The training state a checkpoint keeps (the optimizer's step count as the optimizer has it).
     public var snapshot: TrainingSnapshot {
-        progress.optimizerSteps = optimizer.stepCount
-        return TrainingSnapshot(options: options, progress: progress, optimizer: optimizer, state: state)
+        var saved = progress
+        saved.optimizerSteps = optimizer.stepCount
+        return TrainingSnapshot(options: options, progress: saved, optimizer: optimizer, state: state)
     }
 
     /// Mean loss (nats/char) over the validation split: its own streams and state, from zeros,
@@ -167,6 +168,59 @@ public final class Trainer {
     /// validating and writing checkpoints every `evalEvery` iterations and at the end.
     public func run(until stop: StopCondition, shouldStop: () -> Bool = { false },
                     report: (TrainingEvent) -> Void) throws -> TrainingSummary {
+        announceStart(report)
+        options.lrSchedule = options.lrSchedule?.filled(from: stop, batchesPerEpoch: batchesPerEpoch, secondsSoFar: progress.trainingSeconds)
+        var run = TrainingRun(stop: stop, progress: progress, schedule: options.effectiveSchedule, patience: options.patience)
+        if maxRollbacks > 0 { run.rollbackPoint = rollbackPoint() }
+        while true {  // once, unless a rollback sends training back to the last good state
+            do {
+                try train(&run, shouldStop: shouldStop, report: report)
+                break
+            } catch TrainingError.nonFinite(let iteration, let what) where rollbacksUsed < maxRollbacks && run.rollbackPoint != nil {
+                rollBack(&run, because: what, at: iteration, report: report)
+            }
+        }
+        return run.summary(progress)
+    }
+
+    /// The loop: batch, zero, forward, backward, clip, update, log; validate and save now and then.
+    private func train(_ run: inout TrainingRun, shouldStop: () -> Bool, report: (TrainingEvent) -> Void) throws {
+        let B = options.batchSize, T = options.seqLength
+        while !run.clock.finished(iteration: progress.iteration, epoch: epoch) {
+            if shouldStop() { run.interrupted = true; break }
+            run.clock.stepStarted()
+            nextBatch(&run)
+            model.parameters.zeroGradients()
+            let loss = model.forward(workspace, steps: T, state: state, mode: .training, precision: options.precision,
+                                     rng: &run.rng) / Double(B * T)
+            guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
+            model.backward(workspace, steps: T, precision: options.precision)
+            let norm = clip()
+            guard norm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
+            optimizer.step(model.parameters)
+            progress.iteration += 1
+            progress.optimizerSteps = optimizer.stepCount
+            run.window.record(loss: loss, gradientNorm: norm)
+            run.clock.stepEnded()
+
+            let last = run.clock.finished(iteration: progress.iteration, epoch: epoch)
+            // A report also precedes every validation, so each validation log line has fresh figures.
+            let validating = progress.iteration % max(1, options.evalEvery) == 0
+            if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
+                report(.step(stepReport(&run)))
+            }
+            if validating && !last {
+                try validateAndSave(&run, shouldStop: shouldStop, report: report)
+                if run.validationAbandoned { break }
+                if run.earlyStopping?.shouldStop(progress) ?? false { run.stoppedEarly = true; break }
+                run.window.restart(now: run.clock.now, keepingLosses: true)
+            }
+        }
+        if !run.validationAbandoned && !run.stoppedEarly { try validateAndSave(&run, shouldStop: shouldStop, report: report) }
+    }
+
+    /// Warnings from `init`, stale temporaries of the checkpoints cleared, and the start event.
+    private func announceStart(_ report: (TrainingEvent) -> Void) {
         for w in warnings { report(.warning(w)) }
         warnings.removeAll()
         // A killed earlier run may have left a temporary of either checkpoint; each write clears only its own.
@@ -174,196 +228,99 @@ public final class Trainer {
         report(.started(TrainingStart(parameterCount: model.parameters.count, trainCharacters: trainStreams.range.count,
                                       validationCharacters: validationStreams?.range.count ?? 0,
                                       batchesPerEpoch: batchesPerEpoch, resumedAt: resumedAt)))
-        let B = options.batchSize, T = options.seqLength
-        let clock = ContinuousClock(), start = clock.now
-        var rng = SplitMix64(seed: progress.rngState)
-        var lastGood = maxRollbacks > 0 ? GoodState(self) : nil
-        var lossSum = 0.0, lossCount = 0, lastLoss: Double?, lastNorm = 0.0
-        var windowStart = clock.now, windowIterations = 0, busySeconds = 0.0, busyIterations = 0
-        let startIteration = progress.iteration
-        let secondsBefore = progress.trainingSeconds
-        var interrupted = false
-        var validationAbandoned = false
-        var stoppedEarly = false
-        options.lrSchedule = options.lrSchedule?.filled(from: stop, batchesPerEpoch: batchesPerEpoch, secondsSoFar: secondsBefore)
-        let schedule = options.effectiveSchedule
-        let earlyStopping = options.patience.map(EarlyStopping.init)
-
-        func elapsed() -> Double { (clock.now - start).seconds }
-        func finished() -> Bool {
-            if let n = stop.iterations, progress.iteration >= n { return true }
-            if let e = stop.epochs, epoch >= e { return true }
-            if let s = stop.seconds, elapsed() >= s { return true }
-            if let s = stop.totalSeconds, secondsBefore + elapsed() >= s { return true }
-            return false
-        }
-        func completionAndETA() -> (Double?, Double?) {
-            let perIteration = busyIterations > 0 ? busySeconds / Double(busyIterations) : nil
-            var fractions: [Double] = [], etas: [Double] = []
-            var targets: [Int] = []
-            if let n = stop.iterations { targets.append(n) }
-            if let e = stop.epochs {  // --epochs 1e300 is a valid (endless) limit: clamp, never trap
-                targets.append(Int(exactly: (e * Double(batchesPerEpoch)).rounded(.up)) ?? Int.max)
-            }
-            if let n = targets.min() {
-                let total = max(1, n - startIteration)
-                fractions.append(Double(progress.iteration - startIteration) / Double(total))
-                if let perIteration { etas.append(Double(max(0, n - progress.iteration)) * perIteration) }
-            }
-            for s in [stop.seconds, stop.totalSeconds.map { $0 - secondsBefore }].compactMap({ $0 }) {
-                fractions.append(elapsed() / s)
-                etas.append(max(0, s - elapsed()))
-            }
-            return (fractions.max().map { min(1, $0) }, etas.min())
-        }
-        func checkpoint() throws {
-            // Never write NaN or inf: a step can overflow the parameters (or the optimizer's moments)
-            // while its own loss and gradient were finite; the last good checkpoint is kept instead.
-            guard allFinite(model.parameters.values) && optimizer.slots.allSatisfy(allFinite) else {
-                throw TrainingError.nonFinite(iteration: progress.iteration, what: "the parameters")
-            }
-            // A stop requested during a validation pass (up to minutes on a large corpus) abandons it: the
-            // latest checkpoint is written without it and the run ends. A stop requested before
-            // still gets its final validation, as it always has.
-            let stopRequestedBefore = shouldStop()
-            let valLoss = validationLoss(abandonIf: { !stopRequestedBefore && shouldStop() })
-            let abandoned = validates && valLoss == nil
-            if abandoned {
-                validationAbandoned = true
-                interrupted = true
-                report(.warning("validation interrupted at iteration \(progress.iteration); "
-                                + "the latest checkpoint is written without it, the best one is kept"))
-            }
-            if let valLoss, !valLoss.isFinite {
-                throw TrainingError.nonFinite(iteration: progress.iteration, what: "the validation loss")
-            }
-            if !abandoned { progress.lastValidationLoss = valLoss }
-            var isBest = false
-            if let valLoss {
-                isBest = progress.recordValidation(valLoss)
-                report(.validated(ValidationReport(iteration: progress.iteration, epoch: epoch, loss: valLoss, isBest: isBest)))
-            }
-            progress.rngState = rng.state
-            progress.trainingSeconds = secondsBefore + elapsed()
-            if maxRollbacks > 0 { lastGood = GoodState(self) }
-            // Without a validation split, the latest is the best we know of.
-            let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
-            guard !paths.isEmpty else { return }
-            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization,
-                                  inputs: corpusInputs).writer
-            for path in paths {
-                try file.write(to: path)
-                report(.saved(path: path))
-            }
-        }
-
-        while true {  // once, unless a rollback sends training back to the last good state
-            do {
-                while !finished() {
-                    if shouldStop() { interrupted = true; break }
-                    let stepStart = clock.now
-                    let k = progress.iteration % batchesPerEpoch
-                    if k == 0 { state.reset() }  // each epoch starts every stream from a zero state
-                    progress.learningRate = schedule.rate(
-                        base: options.learningRate, current: progress.learningRate, decay: options.lrDecay, decayEvery: options.lrDecayEvery,
-                        at: ScheduleClock(iteration: progress.iteration, batchesPerEpoch: batchesPerEpoch, seconds: secondsBefore + elapsed()))
-                    optimizer.learningRate = progress.learningRate
-                    trainStreams.fill(workspace, batch: k, from: tokens)
-                    model.parameters.zeroGradients()
-                    let loss = model.forward(workspace, steps: T, state: state, mode: .training, precision: options.precision,
-                                             rng: &rng) / Double(B * T)
-                    guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
-                    model.backward(workspace, steps: T, precision: options.precision)
-                    if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
-                    lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
-                    guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }
-                    optimizer.step(model.parameters)
-                    progress.iteration += 1
-                    progress.optimizerSteps = optimizer.stepCount
-                    lossSum += loss; lossCount += 1; lastLoss = loss
-                    windowIterations += 1
-                    busySeconds += (clock.now - stepStart).seconds
-                    busyIterations += 1
-
-                    let last = finished()
-                    // A report also precedes every validation, so each validation log line has fresh figures.
-                    let validating = progress.iteration % max(1, options.evalEvery) == 0
-                    if progress.iteration % max(1, options.printEvery) == 0 || validating || last || shouldStop() {
-                        let window = (clock.now - windowStart).seconds
-                        let (completion, eta) = completionAndETA()
-                        report(.step(StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: lossSum / Double(lossCount),
-                                                learningRate: progress.learningRate, gradientNorm: lastNorm,
-                                                charsPerSecond: window > 0 ? Double(windowIterations * B * T) / window : 0,
-                                                elapsedSeconds: elapsed(), trainingSeconds: secondsBefore + elapsed(),
-                                                etaSeconds: eta, completion: completion)))
-                        lossSum = 0; lossCount = 0
-                        windowStart = clock.now; windowIterations = 0
-                    }
-                    if validating && !last {
-                        try checkpoint()
-                        if validationAbandoned { break }
-                        if earlyStopping?.shouldStop(progress) ?? false { stoppedEarly = true; break }
-                        windowStart = clock.now; windowIterations = 0
-                    }
-                }
-                if !validationAbandoned && !stoppedEarly { try checkpoint() }
-                break
-            } catch TrainingError.nonFinite(let iteration, let what) where rollbacksUsed < maxRollbacks && lastGood != nil {
-                rollbacksUsed += 1
-                lastGood?.restore(into: self)
-                progress.learningRate *= 0.5
-                if schedule.kind == .cosine { options.learningRate *= 0.5 }  // the cosine's rates come from its base
-                optimizer.learningRate = progress.learningRate
-                rng = SplitMix64(seed: progress.rngState)
-                report(.warning("\(what) became non-finite at iteration \(iteration); back to iteration \(progress.iteration) "
-                                + "with learning rate \(progress.learningRate) (rollback \(rollbacksUsed) of \(maxRollbacks))"))
-            }
-        }
-        return TrainingSummary(iterations: progress.iteration, lastTrainLoss: lastLoss,
-                               validationLoss: progress.lastValidationLoss,
-                               bestValidationLoss: progress.bestValidationLoss, interrupted: interrupted,
-                               stoppedEarlyWithBestAt: stoppedEarly ? progress.bestIteration : nil)
-    }
-}
-
-/// A copy of everything a training step changes, taken at each checkpoint, to roll back to.
-private struct GoodState {
-    let parameters: [Float]
-    let slots: [[Float]]
-    let h: [Float], c: [Float]
-    let progress: TrainingProgress
-    let optimizerSteps: Int
-
-    init(_ t: Trainer) {
-        parameters = t.model.parameters.values.array
-        slots = t.optimizer.slots.map(\.array)
-        h = t.state.h.array
-        c = t.state.c.array
-        progress = t.progress
-        optimizerSteps = t.optimizer.stepCount
     }
 
-    func restore(into t: Trainer) {
-        func copy(_ values: [Float], to buffer: FloatBuffer) {
-            values.withUnsafeBufferPointer { if let base = $0.baseAddress { buffer.base.update(from: base, count: buffer.count) } }
-        }
-        copy(parameters, to: t.model.parameters.values)
-        for (values, slot) in zip(slots, t.optimizer.slots) { copy(values, to: slot) }
-        copy(h, to: t.state.h)
-        copy(c, to: t.state.c)
-        t.optimizer.stepCount = optimizerSteps
-        t.restore(progress)
+    /// The next B×T batch of every stream into the workspace, at this iteration's learning rate.
+    private func nextBatch(_ run: inout TrainingRun) {
+        let k = progress.iteration % batchesPerEpoch
+        if k == 0 { state.reset() }  // each epoch starts every stream from a zero state
+        progress.learningRate = run.schedule.rate(
+            base: options.learningRate, current: progress.learningRate, decay: options.lrDecay, decayEvery: options.lrDecayEvery,
+            at: ScheduleClock(iteration: progress.iteration, batchesPerEpoch: batchesPerEpoch, seconds: run.clock.trainingSeconds))
+        optimizer.learningRate = progress.learningRate
+        trainStreams.fill(workspace, batch: k, from: tokens)
     }
-}
 
-/// True when no element is NaN or ±inf.
-func allFinite(_ buffer: FloatBuffer) -> Bool {
-    UnsafeBufferPointer(start: buffer.base, count: buffer.count).allSatisfy(\.isFinite)
-}
+    /// The element-wise clamp, then the norm clip; returns the gradient norm (before the norm clip).
+    private func clip() -> Double {
+        if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
+        return options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
+    }
 
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
+    /// One log line's figures, and a new window for the next.
+    private func stepReport(_ run: inout TrainingRun) -> StepReport {
+        let now = run.clock.now
+        let (completion, eta) = run.clock.completionAndETA(iteration: progress.iteration, batchesPerEpoch: batchesPerEpoch)
+        let line = StepReport(iteration: progress.iteration, epoch: epoch, trainLoss: run.window.meanLoss,
+                              learningRate: progress.learningRate, gradientNorm: run.window.lastNorm,
+                              charsPerSecond: run.window.charactersPerSecond(now: now, charactersPerIteration: options.batchSize * options.seqLength),
+                              elapsedSeconds: run.clock.elapsed, trainingSeconds: run.clock.trainingSeconds,
+                              etaSeconds: eta, completion: completion)
+        run.window.restart(now: run.clock.now)
+        return line
+    }
+
+    /// Validates, then writes the latest checkpoint (and the best one when this validation is the best).
+    private func validateAndSave(_ run: inout TrainingRun, shouldStop: () -> Bool, report: (TrainingEvent) -> Void) throws {
+        // Never write NaN or inf: a step can overflow the parameters (or the optimizer's moments)
+        // while its own loss and gradient were finite; the last good checkpoint is kept instead.
+        guard allFinite(model.parameters.values) && optimizer.slots.allSatisfy(allFinite) else {
+            throw TrainingError.nonFinite(iteration: progress.iteration, what: "the parameters")
+        }
+        let isBest = try validate(&run, shouldStop: shouldStop, report: report)
+        progress.rngState = run.rng.state
+        progress.trainingSeconds = run.clock.trainingSeconds
+        if maxRollbacks > 0 { run.rollbackPoint = rollbackPoint() }
+        // Without a validation split, the latest is the best we know of.
+        let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
+        guard !paths.isEmpty else { return }
+        let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization,
+                              inputs: corpusInputs).writer
+        for path in paths {
+            try file.write(to: path)
+            report(.saved(path: path))
+        }
+    }
+
+    /// The validation pass of a checkpoint, recorded in `progress`; returns whether it is a new best.
+    /// A stop requested during the pass (up to minutes on a large corpus) abandons it: the latest
+    /// checkpoint is written without it and the run ends. A stop requested before still gets its
+    /// final validation.
+    private func validate(_ run: inout TrainingRun, shouldStop: () -> Bool, report: (TrainingEvent) -> Void) throws -> Bool {
+        let stopRequestedBefore = shouldStop()
+        let valLoss = validationLoss(abandonIf: { !stopRequestedBefore && shouldStop() })
+        let abandoned = validates && valLoss == nil
+        if abandoned {
+            run.validationAbandoned = true
+            run.interrupted = true
+            report(.warning("validation interrupted at iteration \(progress.iteration); "
+                            + "the latest checkpoint is written without it, the best one is kept"))
+        }
+        if let valLoss, !valLoss.isFinite {
+            throw TrainingError.nonFinite(iteration: progress.iteration, what: "the validation loss")
+        }
+        if !abandoned { progress.lastValidationLoss = valLoss }
+        guard let valLoss else { return false }
+        let isBest = progress.recordValidation(valLoss)
+        report(.validated(ValidationReport(iteration: progress.iteration, epoch: epoch, loss: valLoss, isBest: isBest)))
+        return isBest
+    }
+
+    private func rollbackPoint() -> RollbackPoint {
+        RollbackPoint(model: model, optimizer: optimizer, state: state, progress: progress)
+    }
+
+    /// Back to the last checkpoint's state with half the learning rate, after `what` became non-finite.
+    private func rollBack(_ run: inout TrainingRun, because what: String, at iteration: Int, report: (TrainingEvent) -> Void) {
+        rollbacksUsed += 1
+        let point = run.rollbackPoint!
+        point.restore(model: model, optimizer: optimizer, state: state)
+        progress = point.progress
+        progress.learningRate *= 0.5
+        if run.schedule.kind == .cosine { options.learningRate *= 0.5 }  // the cosine's rates come from its base
+        optimizer.learningRate = progress.learningRate
+        run.rng = SplitMix64(seed: progress.rngState)
+        report(.warning("\(what) became non-finite at iteration \(iteration); back to iteration \(progress.iteration) "
+                        + "with learning rate \(progress.learningRate) (rollback \(rollbacksUsed) of \(maxRollbacks))"))
     }
 }

@@ -82,6 +82,21 @@ struct ParsedArguments {
     /// Every value of a repeatable option, in the order given.
     func strings(_ name: String) -> [String] { values[name] ?? [] }
 
+    /// The value of a typed option, or nil when it is not given.
+    func value<Value>(_ option: Option<Value>) throws -> Value? {
+        guard let text = string(option.name) else { return nil }
+        do { return try option.read(text) } catch let invalid as InvalidValue { throw fail(option.name, invalid.what) }
+    }
+
+    func value<Value>(_ option: Option<Value>, default d: Value) throws -> Value { try value(option) ?? d }
+
+    func flag(_ option: Option<Bool>) -> Bool { flag(option.name) }
+
+    /// --threads, or every core of the machine.
+    func threads(_ option: Option<Int> = Options.threads) throws -> Int {
+        try value(option) ?? ProcessInfo.processInfo.activeProcessorCount
+    }
+
     private func fail(_ name: String, _ what: String) -> UsageError {
         UsageError(message: "\(name) \(what), got '\(string(name) ?? "")'", command: spec)
     }

@@ -4,7 +4,7 @@
 struct OptionSpec {
     let name: String        // "--hidden"
     let value: String?      // "N" for options that take a value; nil for flags
-    let help: String
+    var help: String
     var defaultText: String? = nil
     /// May be given more than once; every value is kept, in order (`ParsedArguments.strings`).
     /// Only for options that take a value: a flag said twice says nothing more.
@@ -21,6 +21,17 @@ struct CommandSpec {
     var notes: [String] = []
     /// The last positional may be given more than once (`charnn train a.txt b.txt src/`).
     var lastPositionalRepeats = false
+
+    init(name: String, brief: String, summary: String, positionals: [(name: String, help: String)],
+         options: [any OptionDeclaration], notes: [String] = [], lastPositionalRepeats: Bool = false) {
+        self.name = name
+        self.brief = brief
+        self.summary = summary
+        self.positionals = positionals
+        self.options = options.map(\.spec)
+        self.notes = notes
+        self.lastPositionalRepeats = lastPositionalRepeats
+    }
 
     func option(_ name: String) -> OptionSpec? { options.first { $0.name == name } }
 

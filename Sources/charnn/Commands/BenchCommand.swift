@@ -8,16 +8,19 @@ import Foundation
 enum BenchCommand {
     /// Options shared by `bench` and its worker; the worker takes single values for the lists.
     static let modelOptions: [OptionSpec] = [
-        OptionSpec(name: "--layers", value: "N", help: "stacked recurrent layers", defaultText: "2"),
-        OptionSpec(name: "--batch-size", value: "B", help: "parallel streams per batch", defaultText: "50"),
-        OptionSpec(name: "--seq-length", value: "T", help: "time steps per batch", defaultText: "50"),
+        layers.spec, batchSize.spec, seqLength.spec,
         OptionSpec(name: "--warmup", value: "N", help: "iterations run before timing starts", defaultText: "3"),
         OptionSpec(name: "--iterations", value: "N", help: "iterations timed one by one (the median is reported)", defaultText: "20"),
         OptionSpec(name: "--sample-length", value: "N", help: "characters per sampling run (median of 3 runs)", defaultText: "2000"),
-        OptionSpec(name: "--threads", value: "N", help: "threads for training's matrix products", defaultText: "all cores"),
-        OptionSpec(name: "--sample-threads", value: "N", help: "threads while sampling", defaultText: "all cores, as charnn sample"),
-        OptionSpec(name: "--seed", value: "N", help: "seed for the model, the data and the generated text", defaultText: "123"),
+        threads.spec, sampleThreads.spec, seed.spec,
     ]
+    private static let setup = BenchmarkSetup()
+    static let layers = Options.layers.with(default: "\(setup.layers)")
+    static let batchSize = Options.batchSize.with(default: "\(setup.batch)")
+    static let seqLength = Options.seqLength.with(help: "time steps per batch", default: "\(setup.seqLength)")
+    static let threads = Options.threads.with(help: "threads for training's matrix products")
+    static let sampleThreads = Options.threads.renamed("--sample-threads", help: "threads while sampling", default: "all cores, as charnn sample")
+    static let seed = Options.seed.with(help: "seed for the model, the data and the generated text", default: "\(setup.seed)")
 
     static let spec = CommandSpec(
         name: "bench",
@@ -47,9 +50,8 @@ enum BenchCommand {
         options: [
             OptionSpec(name: "--corpus", value: "FILE", help: "text to train on (default: generated text)"),
             OptionSpec(name: "--generated", value: "N", help: "characters of generated text"),
-            OptionSpec(name: "--cell", value: "lstm|gru|rnn", help: "recurrent cell type"),
-            OptionSpec(name: "--hidden", value: "N", help: "hidden units per layer"),
-            OptionSpec(name: "--precision", value: "fp32|bf16", help: "training products' precision"),
+            Options.cell.withoutDefault(), Options.hidden.withoutDefault(),
+            Options.precision.with(help: "training products' precision").withoutDefault(),
         ] + modelOptions)
 
     /// Default corpora, in order of preference: the user's, then the development one.
@@ -57,9 +59,9 @@ enum BenchCommand {
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         let cells: [CellKind] = try list(args, "--models", default: "lstm,gru,rnn") { CellKind(rawValue: $0) }
-        let sizes: [Int] = try list(args, "--hidden", default: "128,512") { Int($0).flatMap { (1...16384).contains($0) ? $0 : nil } }
+        let sizes: [Int] = try list(args, "--hidden", default: "128,512") { try? Options.hidden.read($0) }
         let setup = try parseSetup(args)
-        let threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = try args.threads(threads)
         let precisions = try resolved(list(args, "--precision", default: "fp32") { Precision(rawValue: $0) })
 
         // The corpus: as given, else the first default present, else generated text.
@@ -89,7 +91,7 @@ enum BenchCommand {
                     var words = ["bench-worker", "--cell", cell.rawValue, "--hidden", "\(hidden)", "--threads", "\(threads)",
                                  "--precision", precision.rawValue]
                     if let corpusPath { words += ["--corpus", corpusPath] } else { words += ["--generated", "\(generated!)"] }
-                    for o in modelOptions where o.name != "--threads" {
+                    for o in modelOptions where o.name != BenchCommand.threads.name {
                         if let v = args.string(o.name) { words += [o.name, v] }
                     }
                     results.append(try runWorker(words))
@@ -108,10 +110,10 @@ enum BenchCommand {
     /// The hidden worker: one configuration in this process, its result as one JSON line.
     static func runWorker(_ args: ParsedArguments) throws -> Int32 {
         var setup = try parseSetup(args)
-        setup.cell = try args.choice("--cell") ?? .lstm
-        setup.hidden = try args.int("--hidden", default: 128, min: 1, max: 16384)!
-        setup.precision = try args.choice("--precision") ?? .fp32
-        Parallelism.threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
+        setup.cell = try args.value(Options.cell, default: setup.cell)
+        setup.hidden = try args.value(Options.hidden, default: setup.hidden)
+        setup.precision = try args.value(Options.precision, default: setup.precision)
+        Parallelism.threads = try args.threads(threads)
         let corpus: Corpus
         if let path = args.string("--corpus") {
             corpus = try loadCorpus(path, normalization: .exact)
@@ -126,14 +128,14 @@ enum BenchCommand {
 
     private static func parseSetup(_ args: ParsedArguments) throws -> BenchmarkSetup {
         var setup = BenchmarkSetup()
-        setup.layers = try args.int("--layers", default: setup.layers, min: 1, max: 64)!
-        setup.batch = try args.int("--batch-size", default: setup.batch, min: 1, max: 100_000)!
-        setup.seqLength = try args.int("--seq-length", default: setup.seqLength, min: 1, max: 100_000)!
+        setup.layers = try args.value(layers, default: setup.layers)
+        setup.batch = try args.value(batchSize, default: setup.batch)
+        setup.seqLength = try args.value(seqLength, default: setup.seqLength)
         setup.warmupIterations = try args.int("--warmup", default: setup.warmupIterations, min: 0, max: 1_000_000)!
         setup.iterations = try args.int("--iterations", default: setup.iterations, min: 1, max: 1_000_000)!
         setup.sampleLength = try args.int("--sample-length", default: setup.sampleLength, min: 1, max: 100_000_000)!
-        setup.sampleThreads = try args.int("--sample-threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
-        setup.seed = UInt64(try args.int("--seed", default: Int(setup.seed), min: 0)!)
+        setup.sampleThreads = try args.threads(sampleThreads)
+        setup.seed = try args.value(seed, default: setup.seed)
         return setup
     }
 

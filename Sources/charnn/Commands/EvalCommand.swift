@@ -13,16 +13,15 @@ enum EvalCommand {
                       ("TEXTFILE", "the text to score (UTF-8); - reads standard input")],
         options: [
             OptionSpec(name: "--json", value: nil, help: "print one JSON object: loss, bpc, perplexity, chars"),
-            OptionSpec(name: "--skip-unknown", value: nil, help: "drop characters outside the model's vocabulary"),
-            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
+            Options.skipUnknown, Options.singleThread,
         ])
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
-        Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
+        Parallelism.threads = try args.value(Options.singleThread, default: 1)
         let checkpoint = try loadCheckpoint(args.positionals[0])
         let path = args.positionals[1]
         let corpus = try loadCorpus(path, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
-                                    skipUnknown: args.flag("--skip-unknown"), normalization: checkpoint.text)
+                                    skipUnknown: args.flag(Options.skipUnknown), normalization: checkpoint.text)
         warnSkipped(corpus, path)
         guard let result = evaluate(checkpoint.model, tokens: corpus.tokens) else {
             throw RuntimeError("\(displayName(path)): need at least 2 characters to score a prediction")

@@ -37,8 +37,7 @@ enum InspectCellsCommand {
             OptionSpec(name: "--saturation", value: nil, help: "how often each gate is < 0.1 or > 0.9"),
             OptionSpec(name: "--max-chars", value: "N", help: "use only the first N characters",
                        defaultText: "all; \(defaultViewCharacters) for html and ansi"),
-            OptionSpec(name: "--skip-unknown", value: nil, help: "drop characters outside the model's vocabulary"),
-            OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "1"),
+            Options.skipUnknown, Options.singleThread,
         ],
         notes: [
             "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 (gate letters i f g o / r z n).",
@@ -50,10 +49,26 @@ enum InspectCellsCommand {
             "ansi uses 24-bit colour; with NO_COLOR set it draws a ▁▂▃▄▅▆▇█ line under each text line.",
         ])
 
-    static func run(_ args: ParsedArguments) throws -> Int32 {
-        func usage(_ message: String) -> UsageError { UsageError(message: message, command: spec) }
+    /// A command line checked before the files are read.
+    struct Validated {
+        let args: ParsedArguments
+        let output: String?
+        let format: Format
+        /// Whether a dump is written (not only the --explain / --saturation reports).
+        let dumps: Bool
+        let explain: Bool, saturation: Bool
+        let state: StateSelection
+        let top: Int?
+        let maxChars: Int?
+        let threads: Int
+        let layerIndex: Int?
+        let unitItems: [String]?
+    }
 
-        // Everything that can be checked without the files first.
+    static func usage(_ message: String) -> UsageError { UsageError(message: message, command: spec) }
+
+    /// Everything that can be checked without the files.
+    static func validate(_ args: ParsedArguments) throws -> Validated {
         let output = args.string("--output")
         if let output, output.isEmpty { throw usage("--output needs a file name") }
         var format: Format? = try args.choice("--format")
@@ -73,7 +88,7 @@ enum InspectCellsCommand {
         if top != nil && args.has("--units") { throw usage("--units and --top cannot be used together") }
         var maxChars = try args.int("--max-chars", min: 1)
         if maxChars == nil && dumps && (chosenFormat == .html || chosenFormat == .ansi) { maxChars = defaultViewCharacters }
-        Parallelism.threads = try args.int("--threads", default: 1, min: 1, max: 256)!
+        let threads = try args.value(Options.singleThread, default: 1)
         let layerText = args.string("--layer") ?? "all"
         let layerIndex = layerText == "all" ? nil : Int(layerText)
         if layerText != "all" && (layerIndex == nil || layerIndex! < 0) {
@@ -84,39 +99,47 @@ enum InspectCellsCommand {
             if items.contains(where: \.isEmpty) { throw usage("--units needs a comma-separated list such as 3,17,40, got '\(text)'") }
             return items
         }
+        return Validated(args: args, output: output, format: chosenFormat, dumps: dumps, explain: explain, saturation: saturation,
+                         state: state, top: top, maxChars: maxChars, threads: threads, layerIndex: layerIndex, unitItems: unitItems)
+    }
 
-        let checkpoint = try loadCheckpoint(args.positionals[0])
-        let model = checkpoint.model, config = model.config
-        let layers = layerIndex.map { [$0] } ?? Array(0..<config.layers)
-        let candidates: [CellUnit]
+    /// The units --units names, or every unit of the --state of the chosen layers.
+    static func candidates(_ v: Validated, config: ModelConfig, layers: [Int]) throws -> [CellUnit] {
         do {
-            if let unitItems {
-                var units: [CellUnit] = []
-                let indices = unitItems.compactMap { Int($0) }
-                if !indices.isEmpty { units += try CellUnit.select(config: config, layers: layers, state: state, indices: indices) }
-                for name in unitItems where Int(name) == nil { units.append(try CellUnit.parse(name, config: config)) }
-                candidates = units
-            } else {
-                candidates = try CellUnit.select(config: config, layers: layers, state: state)
-            }
+            guard let unitItems = v.unitItems else { return try CellUnit.select(config: config, layers: layers, state: v.state) }
+            var units: [CellUnit] = []
+            let indices = unitItems.compactMap { Int($0) }
+            if !indices.isEmpty { units += try CellUnit.select(config: config, layers: layers, state: v.state, indices: indices) }
+            for name in unitItems where Int(name) == nil { units.append(try CellUnit.parse(name, config: config)) }
+            return units
         } catch let e as UnitSelectionError {
             throw usage("\(e)")
         }
+    }
+
+    static func run(_ v: Validated) throws -> Int32 {
+        Parallelism.threads = v.threads
+        let args = v.args, output = v.output, chosenFormat = v.format, dumps = v.dumps
+        let explain = v.explain, saturation = v.saturation
+        let checkpoint = try loadCheckpoint(args.positionals[0])
+        let model = checkpoint.model, config = model.config
+        let layers = v.layerIndex.map { [$0] } ?? Array(0..<config.layers)
+        let candidates = try candidates(v, config: config, layers: layers)
 
         let textPath = args.positionals[1]
         let corpus = try loadCorpus(textPath, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
-                                    skipUnknown: args.flag("--skip-unknown"), normalization: checkpoint.text)
+                                    skipUnknown: args.flag(Options.skipUnknown), normalization: checkpoint.text)
         warnSkipped(corpus, textPath)
-        let count = min(corpus.count, maxChars ?? .max)
+        let count = min(corpus.count, v.maxChars ?? .max)
         guard count > 0 else { throw RuntimeError("\(displayName(textPath)): no characters to inspect") }
         if let output {
             try checkOutputs(output, format: chosenFormat, checkpoint: args.positionals[0], text: textPath)
         }
 
         // Pass 1, when anything needs the whole text first.
-        let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && unitItems == nil && top == nil
+        let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && v.unitItems == nil && v.top == nil
             ? defaultViewUnits : nil
-        let topCount = top ?? viewTop
+        let topCount = v.top ?? viewTop
         var analysis = InspectionAnalysis()
         if explain || saturation || topCount != nil {
             analysis = Inspector.analyse(model: model, tokens: corpus.tokens, count: count, vocabulary: checkpoint.vocabulary,

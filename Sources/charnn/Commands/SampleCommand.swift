@@ -21,8 +21,7 @@ enum SampleCommand {
             OptionSpec(name: "--beam-score", value: "S", help: "with --beam and --stop: rank texts by their total log-probability "
                        + "(sum) or per character (mean)", defaultText: "sum"),
             OptionSpec(name: "--interactive", value: nil, help: "read a prime per line from stdin and continue each"),
-            OptionSpec(name: "--seed", value: "N", help: "random seed; the same seed gives the same text", defaultText: "123"),
-            OptionSpec(name: "--threads", value: "N", help: "threads for large layers' products (H ≥ 512 or so)", defaultText: "all cores"),
+            seed, threads,
         ],
         notes: [
             "--interactive echoes each prime, then its continuation and a newline; a line with a character the model",
@@ -30,6 +29,9 @@ enum SampleCommand {
             "A model trained on several files starts each sample as a document starts and ends it where the",
             "model ends the document, which may come before --length or a stop text.",
         ])
+
+    static let seed = Options.seed.with(help: "random seed; the same seed gives the same text", default: "\(SamplingOptions().seed)")
+    static let threads = Options.threads.with(help: "threads for large layers' products (H ≥ 512 or so)")
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
         try checkCombinations(args)
@@ -41,14 +43,14 @@ enum SampleCommand {
         }
         options.topK = try args.int("--top-k", min: 1)
         options.argmax = args.flag("--argmax")
-        options.seed = UInt64(try args.int("--seed", default: 123, min: 0)!)
+        options.seed = try args.value(seed, default: options.seed)
         options.stopTexts = args.strings("--stop")
         if options.stopTexts.contains("") { throw UsageError(message: "--stop needs a text, got ''", command: spec) }
         let beamWidth = try args.int("--beam", min: 1, max: 1000)
         let beamScore: BeamScore = try args.choice("--beam-score", default: .sum)!
         // Only layers of at least InferenceStep.minimumParallelMultiplyAdds split across threads;
         // smaller models run on one whatever this says.
-        Parallelism.threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
+        Parallelism.threads = try args.threads(threads)
 
         let checkpoint = try loadCheckpoint(args.positionals[0])
         let vocabulary = checkpoint.vocabulary

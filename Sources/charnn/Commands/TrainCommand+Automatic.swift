@@ -8,13 +8,12 @@ extension TrainCommand {
     /// Measures the training speed of `measured` (the explicit model options over the defaults) on
     /// `corpus`, asks AutoSizing for a configuration, given the explicit options, within what is left
     /// of the budget, and says what it chose and why. Returns the model's configuration and the options.
-    static func chooseAutomatically(_ args: ParsedArguments, budget: Double, measuring measured: ModelConfig, corpus: Corpus,
+    static func chooseAutomatically(_ given: TrainingRequest, budget: Double, measuring measured: ModelConfig, corpus: Corpus,
                                     options: TrainingOptions) throws -> (ModelConfig, TrainingOptions) {
         var r = SizingRequest(budgetSeconds: budget, measured: measured, measuredCharsPerSecond: 0, trainCharacters: 0,
                               validationCharacters: 0)
-        (r.cell, r.layers, r.hidden) = (try args.choice("--cell"), try args.int("--layers"), try args.int("--hidden"))
-        (r.dropout, r.learningRate) = (try args.double("--dropout").map(Float.init), try args.double("--lr").map(Float.init))
-        (r.batchSize, r.seqLength, r.evalEvery) = (try args.int("--batch-size"), try args.int("--seq-length"), try args.int("--eval-every"))
+        (r.cell, r.layers, r.hidden, r.dropout) = (given.cell, given.layers, given.hidden, given.dropout)
+        (r.learningRate, r.batchSize, r.seqLength, r.evalEvery) = (given.learningRate, given.batchSize, given.seqLength, given.evalEvery)
         let split = corpus.split(validationFraction: options.validationFraction)
         (r.trainCharacters, r.validationCharacters) = (split.train.count, split.validation.count)
         guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
@@ -32,8 +31,8 @@ extension TrainCommand {
     /// --lr-schedule, or step when only --lr-decay or --lr-decay-every is given; a decay with any
     /// other schedule is a contradiction.
     static func scheduleKind(_ args: ParsedArguments) throws -> LearningRateScheduleKind? {
-        let kind: LearningRateScheduleKind? = try args.choice("--lr-schedule")
-        let decays = args.has("--lr-decay") || args.has("--lr-decay-every")
+        let kind = try args.value(Options.schedule)
+        let decays = args.has(Options.lrDecay.name) || args.has(Options.lrDecayEvery.name)
         if let kind, kind != .step, decays {
             throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(kind.rawValue)", command: spec)
         }

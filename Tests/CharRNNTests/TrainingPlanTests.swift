@@ -1,0 +1,131 @@
+// The rules that turn a command line's settings into a run: a new run's model and options, what a
+// resumed run keeps of its checkpoint and what it may change, and when each run stops.
+
+import XCTest
+@testable import CharRNN
+
+final class TrainingPlanTests: XCTestCase {
+    let config = ModelConfig(cell: .lstm, layers: 2, hidden: 16, vocabularySize: 5, dropout: 0.25)
+
+    /// A checkpoint's state part way through a run: a decayed rate, bf16, a cosine schedule, patience and a budget.
+    func checkpoint() -> TrainingSnapshot {
+        var options = TrainingOptions()
+        options.learningRate = 4e-3
+        options.precision = .bf16
+        options.lrSchedule = LearningRateSchedule(kind: .cosine, warmupIterations: 5, horizonSeconds: 600)
+        options.patience = 4
+        options.budgetSeconds = 600
+        options.batchSize = 7
+        var progress = TrainingProgress(learningRate: 1e-3, rngState: 9)
+        progress.iteration = 40
+        return TrainingSnapshot(options: options, progress: progress,
+                                optimizer: Optimizer(kind: .adam, learningRate: 1e-3, parameterCount: 3),
+                                state: RecurrentState(config: config, batch: 7))
+    }
+
+    func resume(_ request: TrainingRequest) throws -> TrainingSnapshot {
+        try ResumePolicy.resume(checkpoint(), config: config, text: .standard, request: request)
+    }
+
+    func testEachArchitectureSettingGivenDifferentlyIsAConflict() {
+        var cell = TrainingRequest(), layers = TrainingRequest(), hidden = TrainingRequest(), dropout = TrainingRequest()
+        (cell.cell, layers.layers, hidden.hidden, dropout.dropout) = (.gru, 3, 32, 0.5)
+        let conflicts = [cell, layers, hidden, dropout].map { ResumePolicy.conflict($0, config: config, text: .standard) }
+        XCTAssertEqual(conflicts, [ResumeConflict(setting: .cell, given: "gru", saved: "lstm"),
+                                   ResumeConflict(setting: .layers, given: "3", saved: "2"),
+                                   ResumeConflict(setting: .hidden, given: "32", saved: "16"),
+                                   ResumeConflict(setting: .dropout, given: "0.5", saved: "0.25")])
+        XCTAssertThrowsError(try resume(hidden)) { XCTAssertEqual($0 as? ResumeConflict, conflicts[2]) }
+    }
+
+    func testArchitectureSettingsGivenAgainUnchangedAreAccepted() throws {
+        var same = TrainingRequest()
+        (same.cell, same.layers, same.hidden, same.dropout) = (.lstm, 2, 16, 0.25)
+        XCTAssertNil(ResumePolicy.conflict(same, config: config, text: .standard))
+        XCTAssertEqual(try resume(same).options, checkpoint().options)
+    }
+
+    func testKeepingLineEndingsConflictsOnlyWithATextReadWithLF() {
+        var request = TrainingRequest()
+        request.keepLineEndings = true
+        XCTAssertEqual(ResumePolicy.conflict(request, config: config, text: .standard)?.setting, .keepLineEndings)
+        XCTAssertNil(ResumePolicy.conflict(request, config: config, text: .exact))
+    }
+
+    func testNothingGivenKeepsEveryTrainingSettingAndTheDecayedRate() throws {
+        let resumed = try resume(TrainingRequest())
+        XCTAssertEqual(resumed.options, checkpoint().options)
+        XCTAssertEqual(resumed.progress, checkpoint().progress)
+    }
+
+    func testAnExplicitRateReplacesBothTheBaseAndTheDecayedRate() throws {
+        var request = TrainingRequest()
+        request.learningRate = 5e-4
+        let resumed = try resume(request)
+        XCTAssertEqual(resumed.options.learningRate, 5e-4)
+        XCTAssertEqual(resumed.progress.learningRate, 5e-4)
+        XCTAssertEqual(resumed.progress.iteration, 40)
+    }
+
+    func testPrecisionIsKeptUnlessGiven() throws {
+        XCTAssertEqual(try resume(TrainingRequest()).options.precision, .bf16)
+        var request = TrainingRequest()
+        request.precision = .fp32
+        XCTAssertEqual(try resume(request).options.precision, .fp32)
+    }
+
+    func testAGivenScheduleReplacesTheSavedOneAndPatienceZeroTurnsEarlyStoppingOff() throws {
+        var request = TrainingRequest()
+        (request.schedule, request.patience) = (.constant, 0)
+        let resumed = try resume(request)
+        XCTAssertEqual(resumed.options.lrSchedule, LearningRateSchedule(kind: .constant))
+        XCTAssertNil(resumed.options.patience)
+        request.patience = 2
+        XCTAssertEqual(try resume(request).options.patience, 2)
+    }
+
+    func testOtherTrainingSettingsGivenOverrideTheSavedOnes() throws {
+        var request = TrainingRequest()
+        (request.batchSize, request.seqLength, request.optimizer, request.gradClip) = (3, 9, .sgd, 0)
+        (request.clipNorm, request.lrDecay, request.lrDecayEvery) = (2, 0.5, 3)
+        (request.validationFraction, request.evalEvery, request.printEvery) = (0.2, 11, 12)
+        let o = try resume(request).options
+        XCTAssertEqual([o.batchSize, o.seqLength, o.lrDecayEvery, o.evalEvery, o.printEvery], [3, 9, 3, 11, 12])
+        XCTAssertEqual(o.optimizer, .sgd)
+        XCTAssertEqual([o.gradClip, o.clipNorm, o.lrDecay], [0, 2, 0.5])
+        XCTAssertEqual(o.validationFraction, 0.2)
+    }
+
+    func testAResumedRunWithABudgetContinuesTowardsItUnlessALimitIsGiven() {
+        let options = checkpoint().options
+        XCTAssertEqual(TrainingRequest().stopCondition(options: options, automatic: false), StopCondition(totalSeconds: 600))
+        var limited = TrainingRequest()
+        limited.iterations = 50
+        XCTAssertEqual(limited.stopCondition(options: options, automatic: false), StopCondition(iterations: 50))
+        limited = TrainingRequest()
+        limited.seconds = 30
+        XCTAssertEqual(limited.stopCondition(options: options, automatic: false), StopCondition(seconds: 30))
+    }
+
+    func testAnAutomaticRunStopsAtItsBudgetAndARunWithoutLimitsAfterFiftyEpochs() {
+        var automatic = TrainingRequest()
+        (automatic.seconds, automatic.iterations) = (600, 90)
+        XCTAssertEqual(automatic.stopCondition(options: checkpoint().options, automatic: true),
+                       StopCondition(iterations: 90, totalSeconds: 600))
+        XCTAssertEqual(TrainingRequest().stopCondition(options: TrainingOptions(), automatic: false), StopCondition(epochs: 50))
+        var iterations = TrainingRequest()
+        iterations.iterations = 7
+        XCTAssertEqual(iterations.stopCondition(options: TrainingOptions(), automatic: false), StopCondition(iterations: 7))
+    }
+
+    func testANewRunTakesTheSettingsGivenOverTheLibraryDefaults() {
+        var request = TrainingRequest()
+        (request.hidden, request.cell, request.seed, request.validationFraction) = (64, .gru, 5, 0.1)
+        XCTAssertEqual(request.newModel(vocabularySize: 9), ModelConfig(cell: .gru, layers: 2, hidden: 64, vocabularySize: 9, dropout: 0))
+        XCTAssertEqual(TrainingRequest().newModel(vocabularySize: 9), ModelConfig(vocabularySize: 9))
+        var expected = TrainingOptions()
+        (expected.seed, expected.validationFraction) = (5, 0.1)
+        XCTAssertEqual(request.newRunOptions, expected)
+        XCTAssertEqual(TrainingRequest().newRunOptions, TrainingOptions())
+    }
+}
