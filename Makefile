@@ -23,7 +23,7 @@ help:
 	@echo "make test     unit, gradient-check and end-to-end tests"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
-	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512"
+	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
 	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
 	@echo "make quality  train with --time $(QUALITY_TIME) --val-frac 0.1, score the best checkpoint on the held-out last 10 %"
 
@@ -76,10 +76,12 @@ test:
 test_failures = { echo "==> make test failed; the failing checks (whole output in $(1)):"; \
 	grep -E ': error: |Fatal error|Test Case .* failed' $(1); exit 1; }
 
-# Speed and memory. BENCH_FLAGS passes options through, e.g. BENCH_FLAGS="--json --models lstm".
+# Speed and memory, in both training precisions (bf16 where the CPU has it). BENCH_FLAGS passes
+# options through, e.g. BENCH_FLAGS="--json --models lstm".
+BENCH_PRECISION ?= fp32,bf16
 BENCH_FLAGS ?=
 bench: build
-	$(BIN) bench $(BENCH_FLAGS)
+	$(BIN) bench --precision $(BENCH_PRECISION) $(BENCH_FLAGS)
 
 # charnn and PyTorch alternately per configuration; prints the README's Markdown table.
 COMPARE_FLAGS ?=
@@ -102,12 +104,19 @@ FUZZ_DIR := .build/fuzz
 FUZZ_TARGETS := checkpoint text
 FUZZ_LD ?= -use-ld=lld
 LIBRARY_SOURCES := $(shell find Sources/CharRNN -name '*.swift')
+# The library's C kernels (CBF16): compiled on their own, imported through their module map.
+CLANG ?= $(dir $(SWIFTC))clang
+KERNEL_OBJECT := $(FUZZ_DIR)/CBF16.o
 
-$(FUZZ_DIR)/fuzz-checkpoint: Tests/Fuzz/FuzzCheckpoint.swift $(LIBRARY_SOURCES)
-$(FUZZ_DIR)/fuzz-text: Tests/Fuzz/FuzzText.swift $(LIBRARY_SOURCES)
+$(KERNEL_OBJECT): Sources/CBF16/bf16.c Sources/CBF16/include/CBF16.h
+	@mkdir -p $(FUZZ_DIR)
+	$(CLANG) -O3 -c -ISources/CBF16/include $< -o $@
+
+$(FUZZ_DIR)/fuzz-checkpoint: Tests/Fuzz/FuzzCheckpoint.swift $(LIBRARY_SOURCES) $(KERNEL_OBJECT)
+$(FUZZ_DIR)/fuzz-text: Tests/Fuzz/FuzzText.swift $(LIBRARY_SOURCES) $(KERNEL_OBJECT)
 $(FUZZ_DIR)/fuzz-%:
 	@mkdir -p $(FUZZ_DIR)
-	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O $(FUZZ_LD) -module-name CharRNNFuzz $^ -o $@
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O $(FUZZ_LD) -module-name CharRNNFuzz -ISources/CBF16/include $^ -o $@
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 	@for t in $(FUZZ_TARGETS); do \

@@ -10,6 +10,10 @@ let fastMath: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+// The bfloat16 kernels (AVX-512 BF16) are C with per-function target attributes, chosen at run time;
+// -O3 in every configuration, so the debug build's tests run them at speed too.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3"])]
+
 let package = Package(
     name: "charnn",
     products: [
@@ -17,7 +21,8 @@ let package = Package(
         .executable(name: "charnn", targets: ["charnn"]),
     ],
     targets: [
-        .target(name: "CharRNN", swiftSettings: fastMath),
+        .target(name: "CBF16", cSettings: kernelFlags),
+        .target(name: "CharRNN", dependencies: ["CBF16"], swiftSettings: fastMath),
         .executableTarget(name: "charnn", dependencies: ["CharRNN"]),
         .target(name: "TestSupport", dependencies: ["CharRNN"], path: "Tests/TestSupport"),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),

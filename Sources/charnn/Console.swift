@@ -91,12 +91,16 @@ func loadCorpus(_ path: String, vocabulary: Vocabulary? = nil, owner: String = "
             return try Corpus.load(path: path, vocabulary: vocabulary, skipUnknown: skipUnknown ?? false, normalization: normalization)
         }
         return try Corpus.load(path: path, normalization: normalization)
-    } catch TextError.unknownCharacter(let s, let offset) {
-        throw RuntimeError("\(name): character \(Vocabulary.display(s)) at character \(offset) is not in the vocabulary of \(owner)"
-                           + (skipUnknown == nil ? "" : "; --skip-unknown leaves such characters out"))
     } catch let e as TextError {
-        throw RuntimeError("\(name): \(e)")
+        throw RuntimeError(textErrorMessage(e, in: name, owner: owner, offersSkipUnknown: skipUnknown != nil))
     }
+}
+
+/// The one-line message for a text error in the text `name`, read for the model `owner`.
+func textErrorMessage(_ error: TextError, in name: String, owner: String, offersSkipUnknown: Bool = false) -> String {
+    guard case .unknownCharacter(let s, let offset) = error else { return "\(name): \(error)" }
+    return "\(name): character \(Vocabulary.display(s)) at character \(offset) is not in the vocabulary of \(owner)"
+        + (offersSkipUnknown ? "; --skip-unknown leaves such characters out" : "")
 }
 
 /// Says how many characters --skip-unknown dropped, if any.

@@ -19,18 +19,8 @@ final class MetricsFile {
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
-    func append(_ fields: [(String, Any)]) {
-        let body = fields.map { key, value -> String in
-            let v: String
-            switch value {
-            case let d as Double: v = d.isFinite ? "\(d)" : "null"
-            case let i as Int: v = "\(i)"
-            case let s as String: v = "\"\(s)\""
-            default: v = "\(value)"
-            }
-            return "\"\(key)\":\(v)"
-        }
-        handle.write(Data(("{" + body.joined(separator: ",") + "}\n").utf8))
+    func append(_ fields: [(key: String, value: JSONValue)]) {
+        handle.write(Data((JSONValue.object(fields).text + "\n").utf8))
     }
 }
 
@@ -80,19 +70,20 @@ final class ProgressDisplay {
             } else {
                 line(text)
             }
-            metrics?.append([("iteration", r.iteration), ("epoch", r.epoch), ("train_loss", r.trainLoss),
-                             ("elapsed_s", r.elapsedSeconds), ("time_s", r.trainingSeconds), ("chars_per_s", r.charsPerSecond),
-                             ("lr", Double(r.learningRate)), ("grad_norm", r.gradientNorm)])
+            metrics?.append([("iteration", JSONValue(r.iteration)), ("epoch", JSONValue(r.epoch)),
+                             ("train_loss", JSONValue(r.trainLoss)), ("elapsed_s", JSONValue(r.elapsedSeconds)),
+                             ("time_s", JSONValue(r.trainingSeconds)), ("chars_per_s", JSONValue(r.charsPerSecond)),
+                             ("lr", JSONValue(Double(r.learningRate))), ("grad_norm", JSONValue(r.gradientNorm))])
         case .validated(let v):
             validationLoss = v.loss
             line("iter \(v.iteration)  epoch \(fmt(v.epoch, 2))  val \(fmt(v.loss)) nats/char "
                  + "(\(fmt(v.loss / log(2.0), 3)) bits/char)" + (v.isBest ? "  best so far" : ""))
-            var fields: [(String, Any)] = [("iteration", v.iteration), ("epoch", v.epoch)]
+            var fields: [(key: String, value: JSONValue)] = [("iteration", JSONValue(v.iteration)), ("epoch", JSONValue(v.epoch))]
             if let s = lastStep {
-                fields += [("train_loss", s.trainLoss), ("elapsed_s", s.elapsedSeconds), ("time_s", s.trainingSeconds),
-                           ("chars_per_s", s.charsPerSecond)]
+                fields += [("train_loss", JSONValue(s.trainLoss)), ("elapsed_s", JSONValue(s.elapsedSeconds)),
+                           ("time_s", JSONValue(s.trainingSeconds)), ("chars_per_s", JSONValue(s.charsPerSecond))]
             }
-            fields.append(("val_loss", v.loss))
+            fields.append(("val_loss", JSONValue(v.loss)))
             metrics?.append(fields)
         case .saved(let path):
             if !live { line("saved \(path)") }

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """charnn against the PyTorch reference, side by side, printed as a Markdown table.
 
-For every model and hidden size, each round runs `charnn bench --json` for that one configuration,
-then the reference script's `train` and `sample` modes (`../shared/bench/torch_charnn.py`, in the
-venv at /tmp/torchpeer); the next round runs them in the other order, so drift in the machine's
-load hits both sides alike. Each figure is the median over rounds of the per-run medians.
+For every model and hidden size, each round runs `charnn bench --json` for that one configuration
+in each `--precision` (fp32, bf16), then the reference script's `train` and `sample` modes
+(`../shared/bench/torch_charnn.py`, in the venv at /tmp/torchpeer, always fp32); the next round runs
+them in the reverse order, so drift in the machine's load hits both sides alike. Each figure is the
+median over rounds of the per-run medians; each charnn precision gets its own row against the same
+PyTorch runs.
 
     make bench-compare                       # or: python3 Tests/Bench/compare.py --rounds 3
     python3 Tests/Bench/compare.py --models lstm --hidden 128 --rounds 1 --json /tmp/compare.json
@@ -27,15 +29,17 @@ def run_json(cmd):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def charnn_run(a, model, hidden):
+def charnn_run(a, model, hidden, precision):
     cmd = [a.charnn, "bench", "--json", "--models", model, "--hidden", str(hidden), "--threads", str(a.threads),
+           "--precision", precision,
            "--iterations", str(a.iterations), "--warmup", str(a.warmup), "--sample-length", str(a.sample_length)]
     if a.corpus:
         cmd += ["--corpus", a.corpus]
     report = run_json(cmd)
     r = report["results"][0]
     return {"train": r["train_chars_per_s"], "gflops": r["gflops"], "gflops_pt": r["pytorch_equivalent_gflops"],
-            "sample": r["sample_chars_per_s"], "rss_mib": r["peak_rss_bytes"] / 1048576, "corpus": report["corpus"]}
+            "sample": r["sample_chars_per_s"], "rss_mib": r["peak_rss_bytes"] / 1048576, "corpus": report["corpus"],
+            "precision": r["setup"].get("precision", "fp32")}
 
 
 def torch_run(a, model, hidden):
@@ -75,6 +79,7 @@ def main():
                                                         os.path.join(ROOT, "../shared/corpora/tinyshakespeare.txt")]))
     p.add_argument("--models", default="lstm,gru,rnn")
     p.add_argument("--hidden", default="128,512")
+    p.add_argument("--precision", default="fp32,bf16", help="charnn's training precisions, one row each (PyTorch: fp32)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--iterations", type=int, default=20, help="timed training iterations per run (both sides)")
     p.add_argument("--warmup", type=int, default=5, help="charnn's untimed iterations (PyTorch's script skips 5)")
@@ -93,22 +98,28 @@ def main():
     if not have_torch:
         print(f"compare.py: no PyTorch reference ({a.torch_python}, {a.torch_script}); charnn only", file=sys.stderr)
 
+    precisions = a.precision.split(",")
     rows, raw = [], []
     for model in a.models.split(","):
         for hidden in [int(h) for h in a.hidden.split(",")]:
-            ours, theirs = [], []
+            ours, theirs = {p: [] for p in precisions}, []
+            sides = [("charnn", p) for p in precisions] + [("torch", None)]
             for k in range(a.rounds):
-                order = ["charnn", "torch"] if k % 2 == 0 else ["torch", "charnn"]
-                for side in order:
+                for side, precision in (sides if k % 2 == 0 else sides[::-1]):
                     if side == "charnn":
-                        ours.append(charnn_run(a, model, hidden))
+                        ours[precision].append(charnn_run(a, model, hidden, precision))
                     elif have_torch:
                         theirs.append(torch_run(a, model, hidden))
-                print(f"# {model} {hidden} round {k + 1}: charnn {ours[-1]['train']:,.0f} / PyTorch "
-                      f"{theirs[-1]['train'] if theirs else float('nan'):,.0f} train chars/s", file=sys.stderr, flush=True)
-            raw.append({"model": model, "hidden": hidden, "charnn": ours, "pytorch": theirs})
-            rows.append((model, hidden, {k: med(ours, k) for k in ["train", "gflops", "gflops_pt", "sample", "rss_mib"]},
-                         {k: med(theirs, k) for k in ["train", "sample", "rss_mib"]}))
+                print(f"# {model} {hidden} round {k + 1}: charnn "
+                      + ", ".join(f"{ours[p][-1]['precision']} {ours[p][-1]['train']:,.0f}" for p in precisions)
+                      + f" / PyTorch {theirs[-1]['train'] if theirs else float('nan'):,.0f} train chars/s",
+                      file=sys.stderr, flush=True)
+            for p in precisions:
+                raw.append({"model": model, "hidden": hidden, "precision": ours[p][0]["precision"], "charnn": ours[p],
+                            "pytorch": theirs})
+                rows.append((model, hidden, ours[p][0]["precision"],
+                             {k: med(ours[p], k) for k in ["train", "gflops", "gflops_pt", "sample", "rss_mib"]},
+                             {k: med(theirs, k) for k in ["train", "sample", "rss_mib"]}))
 
     corpus = raw[0]["charnn"][0]["corpus"] if raw and raw[0]["charnn"] else "?"
     version = next((r["pytorch"][0]["version"] for r in raw if r["pytorch"]), None)
@@ -116,15 +127,16 @@ def main():
           f"{a.torch_threads or a.threads} for PyTorch; "
           f"median of {a.rounds} alternating round(s), each the median of {a.iterations} timed iterations"
           + (f"; PyTorch {version}" if version else "") + ".\n")
-    print("| model | H | train chars/s charnn | PyTorch | ratio | charnn GFLOP/s (PyTorch-eq.) "
+    print("| model | H | charnn precision | train chars/s charnn | PyTorch fp32 | ratio | charnn GFLOP/s (PyTorch-eq.) "
           "| sample chars/s charnn | PyTorch | ratio | peak RSS charnn | PyTorch | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for model, hidden, o, t in rows:
-        print(f"| {model} | {hidden} | {fmt(o['train'])} | {fmt(t['train'])} | {ratio(o['train'], t['train'])} "
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for model, hidden, precision, o, t in rows:
+        print(f"| {model} | {hidden} | {precision} | {fmt(o['train'])} | {fmt(t['train'])} | {ratio(o['train'], t['train'])} "
               f"| {fmt(o['gflops'], 1)} ({fmt(o['gflops_pt'], 1)}) "
               f"| {fmt(o['sample'])} | {fmt(t['sample'])} | {ratio(o['sample'], t['sample'])} "
               f"| {fmt(o['rss_mib'], 1)} MiB | {fmt(t['rss_mib'], 0)} MiB | {ratio(o['rss_mib'], t['rss_mib'], invert=True)} |")
-    print("\nSpeed ratios are charnn ÷ PyTorch; the memory ratio is charnn's peak RSS as a fraction of PyTorch's.")
+    print("\nSpeed ratios are charnn ÷ PyTorch; the memory ratio is charnn's peak RSS as a fraction of PyTorch's. "
+          "Sampling is fp32 in both rows.")
     # Each round runs the two sides back to back, so a round's own ratio cancels the machine's
     # slower and faster minutes better than the ratio of the two medians; on a shared machine the
     # two can differ (2.03× against 1.89× in one run), and both are worth stating.
@@ -132,7 +144,7 @@ def main():
     for r in raw:
         ratios = [o["train"] / t["train"] for o, t in zip(r["charnn"], r["pytorch"]) if o["train"] and t["train"]]
         if ratios:
-            paired.append(f"{r['model']}-{r['hidden']} " + ", ".join(f"{x:.2f}" for x in ratios)
+            paired.append(f"{r['model']}-{r['hidden']} {r['precision']} " + ", ".join(f"{x:.2f}" for x in ratios)
                           + f" (median {statistics.median(ratios):.2f}×)")
     if paired:
         print("\nTraining ratio of each round (charnn ÷ PyTorch): " + "; ".join(paired) + ".")

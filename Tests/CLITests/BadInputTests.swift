@@ -33,6 +33,7 @@ final class BadInputTests: CLITestCase {
         try dir.write(bytes: [0xEF, 0xBB, 0xBF] + Array("ok".utf8) + [0xED, 0xA0, 0x80], to: "surrogate.txt")  // bad at 5
         try dir.write(bytes: Array("the sea".utf8) + [0xFF], to: "bad-after-ascii.txt")  // in the vocabulary up to byte 7
         try dir.write(Corpora.english + "Quite new.\n", to: "new-chars.txt")
+        try dir.write(bytes: [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0xFF, 0x03], to: "binary.dat")  // bad at 9
         try dir.write("this is not a checkpoint\n", to: "garbage.ckpt")
         try writeCorruptCheckpoints()
     }
@@ -115,6 +116,11 @@ final class BadInputTests: CLITestCase {
         let corpusRows: [Row] = [
             Row(arguments: ["train", "missing.txt"] + Self.tiny, exitCode: Self.data, mentions: ["missing.txt", "no such file"]),
             Row(arguments: ["train", "adir"] + Self.tiny, exitCode: Self.data, mentions: ["adir", "directory"]),
+            // Several inputs: each file named must exist and be text (files found in a directory that are not are left out).
+            Row(arguments: ["train", "corpus.txt", "missing.txt"] + Self.tiny, exitCode: Self.data, mentions: ["missing.txt", "no such file"]),
+            Row(arguments: ["train", "corpus.txt", "binary.dat"] + Self.tiny, exitCode: Self.data, mentions: ["binary.dat", "byte offset 9"]),
+            Row(arguments: ["train", "corpus.txt", "empty.txt"] + Self.tiny, exitCode: Self.data, mentions: ["empty.txt", "empty"]),
+            Row(arguments: ["train", "corpus.txt", "latin1.txt"] + Self.tiny, exitCode: Self.data, mentions: ["latin1.txt", "byte offset 6"]),
             Row(arguments: ["train", "empty.txt"] + Self.tiny, exitCode: Self.data, mentions: ["empty.txt", "empty"]),
             Row(arguments: ["train", "one.txt"] + Self.tiny, exitCode: Self.data, mentions: ["1 character", "at least 2"]),
             Row(arguments: ["train", "latin1.txt"] + Self.tiny, exitCode: Self.data, mentions: ["latin1.txt", "byte offset 6"]),
@@ -217,12 +223,15 @@ final class BadInputTests: CLITestCase {
         try dir.write(Corpora.english, to: "secret.txt")
         try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "secret.ckpt")
         try dir.makeDirectory("readonly")
-        for name in ["secret.txt", "secret.ckpt"] { chmod(dir.file(name).path, 0) }
+        try dir.makeDirectory("secret-dir")
+        for name in ["secret.txt", "secret.ckpt", "secret-dir"] { chmod(dir.file(name).path, 0) }
         chmod(dir.file("readonly").path, 0o555)
         defer {
             for name in ["secret.txt", "secret.ckpt"] { chmod(dir.file(name).path, 0o644) }
-            chmod(dir.file("readonly").path, 0o755)
+            for name in ["readonly", "secret-dir"] { chmod(dir.file(name).path, 0o755) }
         }
+        // A directory root cannot list either: another process's map_files (where the kernel says so).
+        let unlistable = ["secret-dir", "/proc/1/map_files"].first { !canList($0.hasPrefix("/") ? $0 : dir.file($0).path) }
         var unreadable = ["secret.txt", "secret.ckpt"]
         var readOnly = "readonly"
         if FileManager.default.isReadableFile(atPath: dir.file("secret.txt").path) {  // root
@@ -232,7 +241,9 @@ final class BadInputTests: CLITestCase {
             unreadable = ["/proc/self/clear_refs", "/proc/self/clear_refs"]
             readOnly = "/sys"
         }
-        let rows = [
+        let rows = (unlistable.map {
+            [Row(arguments: ["train", "corpus.txt", $0] + Self.tiny, exitCode: Self.data, mentions: [$0, "cannot read"])]
+        } ?? []) + [
             Row(arguments: ["train", unreadable[0]] + Self.tiny, exitCode: Self.data, mentions: [unreadable[0], "cannot read"]),
             Row(arguments: ["eval", "model.ckpt", unreadable[0]], exitCode: Self.data, mentions: [unreadable[0], "cannot read"]),
             Row(arguments: ["sample", unreadable[1]], exitCode: Self.data, mentions: [unreadable[1], "cannot read"]),

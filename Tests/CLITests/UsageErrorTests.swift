@@ -46,7 +46,8 @@ final class UsageErrorTests: CLITestCase {
             (train(["--hidden"]), ["--hidden", "needs a value"], Self.trainUsage),
             (train(["--hidden", "8", "--hidden", "9"]), ["--hidden", "more than once"], Self.trainUsage),
             (train([], positionals: []), ["missing CORPUS"], Self.trainUsage),
-            (train([], positionals: ["corpus.txt", "extra.txt"]), ["unexpected argument 'extra.txt'"], Self.trainUsage),
+            // train takes any number of CORPUS files; eval one text.
+            (["eval", "model.ckpt", "corpus.txt", "extra.txt"], ["unexpected argument 'extra.txt'"], Self.evalUsage),
             (["sample"], ["missing CHECKPOINT"], Self.sampleUsage),
             (["sample", "model.ckpt", "corpus.txt"], ["unexpected argument 'corpus.txt'"], Self.sampleUsage),
             (["sample", "model.ckpt", "--argmax=yes"], ["--argmax", "takes no value"], Self.sampleUsage),

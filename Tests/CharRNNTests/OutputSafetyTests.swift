@@ -7,14 +7,11 @@ import TestSupport
 import XCTest
 @testable import CharRNN
 
-final class OutputSafetyTests: XCTestCase {
-    var dir: TemporaryDirectory!
-    var cwd = ""
+final class OutputSafetyTests: WorkingDirectoryTestCase {
+    override var directoryPrefix: String { "charnn-output-safety" }
 
     override func setUpWithError() throws {
-        dir = try TemporaryDirectory(prefix: "charnn-output-safety")
-        cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir.path)
+        try super.setUpWithError()
         try dir.write("the corpus\n", to: "corpus.txt")
         try dir.makeDirectory("d")
         try FileManager.default.linkItem(atPath: "corpus.txt", toPath: "hard.txt")
@@ -22,11 +19,6 @@ final class OutputSafetyTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: "nowhere.ckpt", withDestinationPath: "missing/x.ckpt")
         let model = Model(config: ModelConfig(cell: .rnn, layers: 1, hidden: 2, vocabularySize: 2), seed: 1)
         try Checkpoint(model: model, vocabulary: Vocabulary(scalars: ["\n", "a"])).write(to: "model.ckpt")
-    }
-
-    override func tearDown() {
-        FileManager.default.changeCurrentDirectoryPath(cwd)
-        dir.remove()
     }
 
     func refusal(_ safety: OutputSafety, existing: Bool = false) -> OutputRefusal? {
@@ -40,7 +32,7 @@ final class OutputSafetyTests: XCTestCase {
     }
 
     func train(output: String, resume: String? = nil, metrics: String? = nil, force: Bool = false) -> OutputSafety {
-        TrainingFiles.outputSafety(corpus: "corpus.txt", resume: resume, output: output, metrics: metrics, force: force)
+        TrainingFiles.outputSafety(corpus: ["corpus.txt"], resume: resume, output: output, metrics: metrics, force: force)
     }
 
     func testAnOutputNamingAnInputAnyWayIsRefused() {
@@ -53,7 +45,7 @@ final class OutputSafetyTests: XCTestCase {
         }
         // A lock file is an output too: a corpus named like one is never written over.
         try? dir.write("text", to: ".m.ckpt.lock")
-        let lockSafety = TrainingFiles.outputSafety(corpus: ".m.ckpt.lock", resume: nil, output: "m.ckpt", metrics: nil, force: false)
+        let lockSafety = TrainingFiles.outputSafety(corpus: [".m.ckpt.lock"], resume: nil, output: "m.ckpt", metrics: nil, force: false)
         guard case .readsIt(let output, _, _)? = refusal(lockSafety) else { return XCTFail("\(String(describing: refusal(lockSafety)))") }
         XCTAssertTrue(output.contains("the lock file"), output)
     }

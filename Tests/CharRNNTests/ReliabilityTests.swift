@@ -38,14 +38,14 @@ final class ReliabilityTests: XCTestCase {
             errno = ENOSPC
             return -1
         })) {
-            XCTAssertEqual($0 as? CheckpointError, .writeFailed(path: path, reason: "No space left on device"))
+            XCTAssertEqual($0 as? FileWriteError, .failed(path: path, reason: "No space left on device"))
         }
         XCTAssertEqual(calls, 2, "the writer should continue after a short write and stop at the error")
         XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: path))), old)
         XCTAssertEqual(try listing(), ["model.ckpt"])
 
         XCTAssertThrowsError(try AtomicFile.write(new, to: path, using: { _, _, _ in 0 })) {
-            XCTAssertEqual($0 as? CheckpointError, .writeFailed(path: path, reason: "write made no progress"))
+            XCTAssertEqual($0 as? FileWriteError, .failed(path: path, reason: "write made no progress"))
         }
         XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: path))), old)
         XCTAssertEqual(try listing(), ["model.ckpt"])

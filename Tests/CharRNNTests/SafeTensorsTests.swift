@@ -306,7 +306,7 @@ final class SafeTensorsTests: XCTestCase {
     func testWriteIntoMissingDirectoryFailsAndCreatesNothing() throws {
         let path = directory + "/missing/model.safetensors"
         XCTAssertThrowsError(try sample().write(to: path)) {
-            XCTAssertEqual($0 as? CheckpointError, .writeFailed(path: path, reason: "No such file or directory"))
+            XCTAssertEqual($0 as? FileWriteError, .failed(path: path, reason: "No such file or directory"))
         }
         XCTAssertEqual(try listing(), [])
     }
@@ -315,7 +315,7 @@ final class SafeTensorsTests: XCTestCase {
         let blocker = directory + "/model"
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: blocker))
         XCTAssertThrowsError(try sample().write(to: blocker + "/x.safetensors")) {
-            XCTAssertEqual($0 as? CheckpointError, .writeFailed(path: blocker + "/x.safetensors", reason: "Not a directory"))
+            XCTAssertEqual($0 as? FileWriteError, .failed(path: blocker + "/x.safetensors", reason: "Not a directory"))
         }
         XCTAssertEqual(try String(contentsOfFile: blocker, encoding: .utf8), "keep me")
         XCTAssertEqual(try listing(), ["model"])
@@ -326,7 +326,7 @@ final class SafeTensorsTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
         try Data("inner".utf8).write(to: URL(fileURLWithPath: target + "/inner"))
         XCTAssertThrowsError(try sample().write(to: target)) {
-            guard case .writeFailed(let path, _)? = $0 as? CheckpointError else { return XCTFail("\($0)") }
+            guard case .failed(let path, _)? = $0 as? FileWriteError else { return XCTFail("\($0)") }
             XCTAssertEqual(path, target)
         }
         XCTAssertEqual(try listing(), ["taken"])
@@ -348,7 +348,7 @@ final class SafeTensorsTests: XCTestCase {
         let previousHandler = signal(SIGXFSZ, SIG_IGN)
         XCTAssertEqual(setrlimit(fileSizeResource, &limited), 0)
         XCTAssertThrowsError(try big.write(to: path)) {
-            XCTAssertEqual($0 as? CheckpointError, .writeFailed(path: path, reason: "File too large"))
+            XCTAssertEqual($0 as? FileWriteError, .failed(path: path, reason: "File too large"))
         }
         XCTAssertEqual(setrlimit(fileSizeResource, &saved), 0)
         signal(SIGXFSZ, previousHandler)
@@ -359,7 +359,7 @@ final class SafeTensorsTests: XCTestCase {
 
     func testWriteRejectsPathWithoutFileName() {
         XCTAssertThrowsError(try AtomicFile.write([1], to: directory + "/")) {
-            guard case .writeFailed? = $0 as? CheckpointError else { return XCTFail("\($0)") }
+            guard case .failed? = $0 as? FileWriteError else { return XCTFail("\($0)") }
         }
     }
 
@@ -384,13 +384,13 @@ final class SafeTensorsTests: XCTestCase {
             .truncated(expected: 100, actual: 10), .badHeader("bad\nthing"), .unsupportedDType(tensor: "w\n", dtype: "F16"),
             .badOffsets(tensor: "w", "gap"), .badOffsets(tensor: "", "unused bytes"),
             .checksumMismatch(expected: "crc32:00000000", actual: "crc32:11111111"),
-            .writeFailed(path: "/x/y", reason: "No such file or directory"),
         ]
-        for error in errors {
-            XCTAssertFalse(error.description.contains("\n"), error.description)
-            XCTAssertFalse(error.description.isEmpty)
+        let descriptions = errors.map(\.description) + [FileWriteError.failed(path: "/x/y", reason: "No such file or directory").description]
+        for description in descriptions {
+            XCTAssertFalse(description.contains("\n"), description)
+            XCTAssertFalse(description.isEmpty)
         }
-        XCTAssertTrue(CheckpointError.writeFailed(path: "/x/y", reason: "Disk full").description.contains("/x/y"))
+        XCTAssertTrue(FileWriteError.failed(path: "/x/y", reason: "Disk full").description.contains("/x/y"))
     }
 
     // MARK: - Helpers
@@ -484,7 +484,6 @@ final class SafeTensorsTests: XCTestCase {
         case .unsupportedDType: return "unsupportedDType"
         case .badOffsets: return "badOffsets"
         case .checksumMismatch: return "checksumMismatch"
-        case .writeFailed: return "writeFailed"
         }
     }
 }

@@ -28,12 +28,15 @@ public struct BenchmarkSetup: Sendable, Codable, Equatable {
     /// Threads while sampling (`charnn sample` uses all cores by default; only large layers split).
     public var sampleThreads = 1
     public var seed: UInt64 = 123
+    /// Of the training products (sampling is fp32); in a result, the precision that ran.
+    public var precision = Precision.fp32
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case cell, layers, hidden, batch, seqLength = "seq", warmupIterations = "warmup_iterations"
         case iterations, sampleLength = "sample_length", sampleRuns = "sample_runs", sampleThreads = "sample_threads", seed
+        case precision
     }
 }
 
@@ -113,6 +116,7 @@ public enum Benchmark {
         options.batchSize = setup.batch
         options.seqLength = setup.seqLength
         options.seed = setup.seed
+        options.precision = setup.precision
         let needed = minimumCorpusCharacters(setup)
         guard corpus.tokens.count >= needed else { throw BenchmarkError.corpusTooShort(characters: corpus.tokens.count, needed: needed) }
         let model = Model(config: config, seed: setup.seed)
@@ -140,8 +144,10 @@ public enum Benchmark {
         }
 
         let flops = flopsPerCharacter(config)
+        var ran = setup
+        ran.precision = timing.precision
         return BenchmarkResult(
-            setup: setup, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
+            setup: ran, vocabularySize: config.vocabularySize, parameterCount: model.parameters.count,
             threads: trainingThreads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
             flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
             gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,
@@ -151,10 +157,11 @@ public enum Benchmark {
     /// Trains `model` on `corpus` for `warmup` untimed and up to `iterations` timed iterations with
     /// the real Trainer (no checkpoint files), stopping early once all of them together have taken
     /// `timeLimit` seconds. Returns each timed iteration's seconds, each warm-up iteration's, and the
-    /// B·T characters an iteration trains on (after the Trainer fits the batch to a short text).
+    /// B·T characters an iteration trains on (after the Trainer fits the batch to a short text), and
+    /// the precision that ran (fp32 where bf16 was asked for on a CPU without it).
     public static func iterationSeconds(model: Model, corpus: Corpus, options: TrainingOptions, warmup: Int, iterations: Int,
                                         timeLimit: Double = .infinity)
-        throws -> (seconds: [Double], warmupSeconds: [Double], charactersPerIteration: Int) {
+        throws -> (seconds: [Double], warmupSeconds: [Double], charactersPerIteration: Int, precision: Precision) {
         var options = options
         options.printEvery = 1                 // a report, and so a timing, per iteration
         options.evalEvery = Int.max / 2        // validated once, after the timed iterations
@@ -169,7 +176,7 @@ public enum Benchmark {
                 else { warmupSeconds.append(Double(characters) / r.charsPerSecond) }
             }
         }
-        return (seconds, warmupSeconds, characters)
+        return (seconds, warmupSeconds, characters, trainer.options.precision)
     }
 
     /// The middle value (the mean of the two middle ones for an even count); nil when empty.

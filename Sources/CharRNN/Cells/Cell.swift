@@ -85,6 +85,10 @@ final class LayerCache {
     /// during backward. Nil for a single stream (sampling), where products are GEMVs that
     /// read W_hh directly and packing every step would cost more than it saves.
     let packedWeightHH: PackedOperand?
+    /// W_hh rounded to bfloat16 and packed the same way, for a bf16 training pass's per-step
+    /// products (its storage is made on the first one); nil during an fp32 pass.
+    private(set) var packedWeightHHBF16: PackedBF16Operand?
+    private var bf16Storage: PackedBF16Operand?
 
     /// (T, B, G·H): gate values after their nonlinearity (LSTM, GRU). Forward writes them over
     /// the pre-activations they are computed from, 16 units at a time, each read before it is
@@ -138,10 +142,23 @@ protocol RecurrentCell {
 }
 
 extension LayerCache {
-    /// Packs W_hh for the forward (`transposed`: h·W_hhᵀ) or backward (dHProj·W_hh) time loop.
-    func packRecurrentWeights(_ w: LayerParameters, forward: Bool) {
-        guard let packed = packedWeightHH else { return }
+    /// Packs W_hh for the forward (`transposed`: h·W_hhᵀ) or backward (dHProj·W_hh) time loop,
+    /// in the pass's precision.
+    func packRecurrentWeights(_ w: LayerParameters, forward: Bool, precision: Precision) {
         let GH = gates * hidden
+        packedWeightHHBF16 = nil
+        if precision == .bf16 {
+            let packed = bf16Storage ?? PackedBF16Operand(fitting: GH, hidden)
+            bf16Storage = packed
+            if forward {
+                packed.pack(.transposed, w.weightHH, ldb: hidden, k: hidden, n: GH)
+            } else {
+                packed.pack(.none, w.weightHH, ldb: hidden, k: GH, n: hidden)
+            }
+            packedWeightHHBF16 = packed
+            return
+        }
+        guard let packed = packedWeightHH else { return }
         if forward {
             packed.pack(.transposed, w.weightHH, ldb: hidden, k: hidden, n: GH)
         } else {
@@ -161,7 +178,9 @@ extension RecurrentCell {
         let h = cache.h.pointer(at: (t * B + b0) * H)
         let out = folds ? cache.xProj.pointer(at: (t * B + b0) * GH) : cache.hProj.pointer(at: b0 * GH)
         let beta: Float = folds ? 1 : 0
-        if let packed = cache.packedWeightHH {
+        if let packed = cache.packedWeightHHBF16 {
+            gemmBF16(.none, m: streams.count, h, lda: H, packed: packed, beta: beta, out, ldc: GH, threads: 1)
+        } else if let packed = cache.packedWeightHH {
             gemm(.none, m: streams.count, h, lda: H, packed: packed, beta: beta, out, ldc: GH, threads: 1)
         } else {
             gemm(.none, .transposed, m: streams.count, n: GH, k: H, h, lda: H, w.weightHH, ldb: H, beta: beta, out, ldc: GH,
@@ -175,7 +194,9 @@ extension RecurrentCell {
                                   streams: Range<Int>, beta: Float) {
         let H = cache.hidden, GH = cache.gates * H, b0 = streams.lowerBound
         let d = cache.dHProj.pointer(at: (t * B + b0) * GH), out = cache.dh.pointer(at: b0 * H)
-        if let packed = cache.packedWeightHH {
+        if let packed = cache.packedWeightHHBF16 {
+            gemmBF16(.none, m: streams.count, d, lda: GH, packed: packed, beta: beta, out, ldc: H, threads: 1)
+        } else if let packed = cache.packedWeightHH {
             gemm(.none, m: streams.count, d, lda: GH, packed: packed, beta: beta, out, ldc: H, threads: 1)
         } else {
             gemm(.none, .none, m: streams.count, n: H, k: GH, d, lda: GH, w.weightHH, ldb: H, beta: beta, out, ldc: H,

@@ -4,7 +4,8 @@
 // Metadata keys: charnn.format (this layout's version), charnn.vocab (JSON array of one-scalar
 // strings in id order), charnn.config (JSON: cell, layers, hidden, vocab_size, dropout),
 // charnn.training (JSON: options and progress; resumable files only), charnn.generator, charnn.text
-// (JSON: how the text was normalised, TextNormalization; absent: byte for byte).
+// (JSON: how the text was normalised, TextNormalization; absent: byte for byte), charnn.inputs (JSON
+// array of {path, bytes}: the files trained on, CorpusInput; absent: not recorded).
 // Extra tensors in resumable files: optimizer.<slot> (P), training.state.h / .c (L, B, H).
 
 import Foundation
@@ -46,18 +47,22 @@ public struct Checkpoint {
     public let training: TrainingSnapshot?
     /// How the texts this model reads are normalised: as its training text was.
     public let text: TextNormalization
+    /// The files the model was trained on.
+    public let inputs: [CorpusInput]?
 
-    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact) {
+    public init(model: Model, vocabulary: Vocabulary, training: TrainingSnapshot? = nil, text: TextNormalization = .exact,
+                inputs: [CorpusInput]? = nil) {
         self.model = model
         self.vocabulary = vocabulary
         self.training = training
         self.text = text
+        self.inputs = inputs
     }
 
+    /// JSON text of a metadata value. Metadata holds only finite numbers (the trainer stops on a
+    /// non-finite loss, and options and progress are checked), so encoding cannot fail.
     static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+        try! JSONValueEncoder.encode(value).text
     }
 
     struct TrainingMetadata: Codable {
@@ -65,36 +70,58 @@ public struct Checkpoint {
         var progress: TrainingProgress
     }
 
-    /// The safetensors image of this checkpoint.
-    public var safeTensors: SafeTensors {
-        let p = model.parameters
-        var tensors = p.views.map { v in
-            SafeTensors.Tensor(name: v.name, shape: v.shape, values: Array(UnsafeBufferPointer(start: p.values(of: v), count: v.count)))
-        }
+    /// Every metadata key this checkpoint writes.
+    var metadata: [String: String] {
         var metadata = [
             "charnn.format": String(Checkpoint.formatVersion),
-            "charnn.vocab": Checkpoint.json(vocabulary.scalars.map { String($0) }),
+            "charnn.vocab": Checkpoint.json(vocabulary.entries),
             "charnn.config": Checkpoint.json(model.config),
             "charnn.generator": "charnn \(CharRNNVersion.string)",
             "charnn.text": Checkpoint.json(text),
         ]
+        if let inputs { metadata["charnn.inputs"] = Checkpoint.json(inputs) }
         if let training {
             metadata["charnn.training"] = Checkpoint.json(TrainingMetadata(options: training.options, progress: training.progress))
+        }
+        return metadata
+    }
+
+    /// The file's tensors in file order, read from where they live: the model's flat parameter
+    /// buffer, then (resumable files) the optimizer's slots and the carried state.
+    var tensorSources: [SafeTensorsWriter.Source] {
+        let p = model.parameters
+        var sources = p.views.map { SafeTensorsWriter.Source(name: $0.name, shape: $0.shape, buffer: p.values, offset: $0.offset) }
+        if let training {
             for (name, slot) in zip(training.optimizer.kind.slotNames, training.optimizer.slots) {
-                tensors.append(SafeTensors.Tensor(name: "optimizer.\(name)", shape: [slot.count], values: slot.array))
+                sources.append(SafeTensorsWriter.Source(name: "optimizer.\(name)", shape: [slot.count], buffer: slot))
             }
             let s = training.state
-            tensors.append(SafeTensors.Tensor(name: "training.state.h", shape: [s.layers, s.batch, s.hidden], values: s.h.array))
+            let stateShape = [s.layers, s.batch, s.hidden]
+            sources.append(SafeTensorsWriter.Source(name: "training.state.h", shape: stateShape, buffer: s.h))
             if model.config.cell.hasCellState {
-                tensors.append(SafeTensors.Tensor(name: "training.state.c", shape: [s.layers, s.batch, s.hidden], values: s.c.array))
+                sources.append(SafeTensorsWriter.Source(name: "training.state.c", shape: stateShape, buffer: s.c))
             }
+        }
+        return sources
+    }
+
+    /// The file, ready to be streamed to one path or more (the latest and the best checkpoint):
+    /// no copy of the tensors is made.
+    public var writer: SafeTensorsWriter { SafeTensorsWriter(tensors: tensorSources, metadata: metadata) }
+
+    /// The file's contents copied into memory.
+    public var safeTensors: SafeTensors {
+        let tensors = tensorSources.map { source in
+            var values: [Float] = []
+            try! source.withValues { values = Array($0) }
+            return SafeTensors.Tensor(name: source.name, shape: source.shape, values: values)
         }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
     /// Atomically replaces `path`; the previous file stays intact if anything fails.
     public func write(to path: String) throws {
-        try safeTensors.write(to: path)
+        try writer.write(to: path)
     }
 
     public static func read(from path: String) throws -> Checkpoint {
@@ -103,63 +130,37 @@ public struct Checkpoint {
 
     /// Rebuilds a checkpoint from a parsed file, checking every tensor against the config.
     public init(_ file: SafeTensors) throws {
-        func meta(_ key: String) throws -> String {
-            guard let v = file.metadata[key] else { throw ModelFileError.missingMetadata(key) }
-            return v
-        }
-        func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
-            do { return try JSONDecoder().decode(type, from: Data(try meta(key).utf8)) } catch let e as ModelFileError { throw e } catch {
-                throw ModelFileError.badMetadata(key: key, reason: "not the expected JSON")
-            }
-        }
-        guard let format = Int(try meta("charnn.format")), format >= 1 else {
-            throw ModelFileError.badMetadata(key: "charnn.format", reason: "not a positive integer")
-        }
+        let fields = MetadataReader(file)
+        let format = try fields.format()
         guard format <= Checkpoint.formatVersion else {
             throw ModelFileError.newerFormat(found: format, supported: Checkpoint.formatVersion)
         }
-        let strings = try decode([String].self, "charnn.vocab")
-        var scalars: [Unicode.Scalar] = []
-        for s in strings {
-            guard s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first else {
-                throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "an entry is not exactly one character")
-            }
-            scalars.append(scalar)
-        }
-        guard !scalars.isEmpty, Set(scalars).count == scalars.count else {
-            throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "empty or has duplicates")
-        }
-        let config = try decode(ModelConfig.self, "charnn.config")
-        guard config.layers >= 1, config.layers <= 64, config.hidden >= 1, config.hidden <= 1 << 16,
-              config.dropout >= 0, config.dropout < 1 else {
-            throw ModelFileError.badMetadata(key: "charnn.config", reason: "layers, hidden or dropout out of range")
-        }
-        guard config.vocabularySize == scalars.count else {
-            throw ModelFileError.badMetadata(key: "charnn.config",
-                                             reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(scalars.count) characters")
-        }
-        // Every tensor is checked against the config before anything is allocated from the config's
-        // numbers: a hostile header could claim a model of terabytes.
+        vocabulary = try fields.vocabulary()
+        let config = try fields.config(vocabularySize: vocabulary.count)
+        model = try Checkpoint.readModel(file, config: config)
+        // Written before texts were normalised: trained on the bytes as they were.
+        text = file.metadata["charnn.text"] == nil ? .exact : try fields.decode(TextNormalization.self, "charnn.text")
+        inputs = file.metadata["charnn.inputs"] == nil ? nil : try fields.decode([CorpusInput].self, "charnn.inputs")
+        training = try Checkpoint.readTraining(file, fields: fields, config: config)
+    }
+
+    /// Every tensor is checked against the config before anything is allocated from the config's
+    /// numbers: a hostile header could claim a model of terabytes.
+    private static func readModel(_ file: SafeTensors, config: ModelConfig) throws -> Model {
         var found: [SafeTensors.Tensor] = []
         for (name, shape) in config.tensorShapes {
-            guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
-            guard t.shape == shape else { throw ModelFileError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
-            guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: name) }
-            found.append(t)
+            found.append(try checkedTensor(file, name, shape: shape))
         }
         var values = [Float]()
         values.reserveCapacity(config.parameterCount)
         for t in found { values += t.values }
-        model = values.withUnsafeBufferPointer { Model(config: config, values: $0) }
-        vocabulary = Vocabulary(scalars: scalars)
-        // Written before texts were normalised: trained on the bytes as they were.
-        text = file.metadata["charnn.text"] == nil ? .exact : try decode(TextNormalization.self, "charnn.text")
+        return values.withUnsafeBufferPointer { Model(config: config, values: $0) }
+    }
 
-        guard file.metadata["charnn.training"] != nil else {
-            training = nil
-            return
-        }
-        let meta = try decode(TrainingMetadata.self, "charnn.training")
+    /// The optimizer moments, counters and carried state of a resumable file; nil for a model-only file.
+    private static func readTraining(_ file: SafeTensors, fields: MetadataReader, config: ModelConfig) throws -> TrainingSnapshot? {
+        guard file.metadata["charnn.training"] != nil else { return nil }
+        let meta = try fields.decode(TrainingMetadata.self, "charnn.training")
         if let problem = meta.options.problem ?? meta.progress.problem {
             throw ModelFileError.badMetadata(key: "charnn.training", reason: problem)
         }
@@ -167,26 +168,75 @@ public struct Checkpoint {
                                   parameterCount: config.parameterCount)
         optimizer.stepCount = meta.progress.optimizerSteps
         for (name, slot) in zip(meta.options.optimizer.slotNames, optimizer.slots) {
-            guard let t = file["optimizer.\(name)"] else { throw ModelFileError.missingTensor("optimizer.\(name)") }
-            guard t.shape == [slot.count] else {
-                throw ModelFileError.shapeMismatch(tensor: t.name, expected: [slot.count], found: t.shape)
-            }
-            guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: t.name) }
+            let t = try checkedTensor(file, "optimizer.\(name)", shape: [slot.count])
             t.values.withUnsafeBufferPointer { slot.base.update(from: $0.baseAddress!, count: slot.count) }
         }
         let batch = meta.options.batchSize
         let stateShape = [config.layers, batch, config.hidden]
         let stateNames = config.cell.hasCellState ? ["training.state.h", "training.state.c"] : ["training.state.h"]
-        for name in stateNames {  // checked before the state is allocated from the file's batch size
-            guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
-            guard t.shape == stateShape else { throw ModelFileError.shapeMismatch(tensor: name, expected: stateShape, found: t.shape) }
-            guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: name) }
-        }
+        // Checked before the state is allocated from the file's batch size.
+        let stateTensors = try stateNames.map { try checkedTensor(file, $0, shape: stateShape) }
         let state = RecurrentState(config: config, batch: batch)
-        for (name, buffer) in [("training.state.h", state.h), ("training.state.c", state.c)] where buffer.count > 0 {
-            guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
+        for (t, buffer) in zip(stateTensors, [state.h, state.c]) {
             t.values.withUnsafeBufferPointer { buffer.base.update(from: $0.baseAddress!, count: buffer.count) }
         }
-        training = TrainingSnapshot(options: meta.options, progress: meta.progress, optimizer: optimizer, state: state)
+        return TrainingSnapshot(options: meta.options, progress: meta.progress, optimizer: optimizer, state: state)
+    }
+
+    /// The tensor `name`, present, of `shape`, and finite.
+    private static func checkedTensor(_ file: SafeTensors, _ name: String, shape: [Int]) throws -> SafeTensors.Tensor {
+        guard let t = file[name] else { throw ModelFileError.missingTensor(name) }
+        guard t.shape == shape else { throw ModelFileError.shapeMismatch(tensor: name, expected: shape, found: t.shape) }
+        guard t.values.allSatisfy(\.isFinite) else { throw ModelFileError.nonFinite(tensor: name) }
+        return t
+    }
+}
+
+/// Reads and checks the metadata values of a checkpoint, each failure naming its key.
+private struct MetadataReader {
+    let file: SafeTensors
+
+    init(_ file: SafeTensors) { self.file = file }
+
+    func string(_ key: String) throws -> String {
+        guard let value = file.metadata[key] else { throw ModelFileError.missingMetadata(key) }
+        return value
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
+        let text = try string(key)
+        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {
+            throw ModelFileError.badMetadata(key: key, reason: "not the expected JSON")
+        }
+    }
+
+    func format() throws -> Int {
+        guard let format = Int(try string("charnn.format")), format >= 1 else {
+            throw ModelFileError.badMetadata(key: "charnn.format", reason: "not a positive integer")
+        }
+        return format
+    }
+
+    /// The vocabulary's entries in id order: each exactly one character, none twice, and perhaps a
+    /// last empty string, the document boundary.
+    func vocabulary() throws -> Vocabulary {
+        guard let vocabulary = Vocabulary(entries: try decode([String].self, "charnn.vocab")) else {
+            throw ModelFileError.badMetadata(key: "charnn.vocab", reason: "empty, has duplicates, or an entry is not exactly one "
+                                             + "character (or a last empty string, the document boundary)")
+        }
+        return vocabulary
+    }
+
+    func config(vocabularySize: Int) throws -> ModelConfig {
+        let config = try decode(ModelConfig.self, "charnn.config")
+        guard config.layers >= 1, config.layers <= 64, config.hidden >= 1, config.hidden <= 1 << 16,
+              config.dropout >= 0, config.dropout < 1 else {
+            throw ModelFileError.badMetadata(key: "charnn.config", reason: "layers, hidden or dropout out of range")
+        }
+        guard config.vocabularySize == vocabularySize else {
+            throw ModelFileError.badMetadata(key: "charnn.config",
+                                             reason: "vocab_size \(config.vocabularySize) but the vocabulary has \(vocabularySize) entries")
+        }
+        return config
     }
 }

@@ -9,7 +9,7 @@ import Darwin
 #endif
 
 /// What an output file is, for the rule that it may replace or extend only a file of the same kind.
-public enum OutputKind: Sendable {
+public enum OutputKind: Sendable, CaseIterable {
     case checkpoint, metricsLog, inspection, report, lock
 
     /// "a charnn checkpoint"

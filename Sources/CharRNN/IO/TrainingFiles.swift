@@ -10,8 +10,15 @@ import Darwin
 
 public enum TrainingFiles {
     /// The file name of a corpus without its extension: "data/corpus.txt" → "corpus"; standard input → "stdin".
+    /// A directory's own name, extension and all, as the system resolves it ("." → "project").
     public static func stem(of path: String) -> String {
         if path == standardInputPath { return "stdin" }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            let name = String(cString: resolved).split(separator: "/").last.map(String.init) ?? ""
+            return name.isEmpty || name.hasPrefix(".") ? "model" : name
+        }
         let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? ""
         let stem = name.lastIndex(of: ".").map { $0 == name.startIndex ? name : String(name[..<$0]) } ?? name
         return stem.isEmpty ? "model" : stem
@@ -69,12 +76,12 @@ public enum TrainingFiles {
         return lstat(path, &info) == 0
     }
 
-    /// The policy for a run that reads `corpus` (and `resume`) and writes the checkpoint `output`,
-    /// its best checkpoint, their lock files and `metrics`. The run continues `resume` when `output`
-    /// is that file: then it may replace it and its best checkpoint. `force` lets it replace
+    /// The policy for a run that reads the files of `corpus` (and `resume`) and writes the checkpoint
+    /// `output`, its best checkpoint, their lock files and `metrics`. The run continues `resume` when
+    /// `output` is that file: then it may replace it and its best checkpoint. `force` lets it replace
     /// checkpoints that exist; nothing lets it write over what it reads.
-    public static func outputSafety(corpus: String, resume: String?, output: String, metrics: String?, force: Bool) -> OutputSafety {
-        var inputs = [ReadInput(path: corpus, role: "the corpus")]
+    public static func outputSafety(corpus: [String], resume: String?, output: String, metrics: String?, force: Bool) -> OutputSafety {
+        var inputs = corpus.map { ReadInput(path: $0, role: corpus.count == 1 ? "the corpus" : "a file of the corpus") }
         if let resume { inputs.append(ReadInput(path: resume, role: "the checkpoint given to --resume", isResumed: true)) }
         let continues = resume.map { FileIdentity(path: $0) != nil && FileIdentity(path: $0) == FileIdentity(path: output) } ?? false
         var latest = PlannedOutput(path: output, kind: .checkpoint, option: "--output")

@@ -50,12 +50,18 @@ public enum Inspector {
         try Recorder(model: model).run(tokens, count: count) { position, step in
             step.values(of: context.columns, into: &row)
             let predictions = renderer.wantsPredictions
-                ? step.predictions(top: 5).map { (context.vocabulary[$0.id], $0.probability) } : []
+                ? characterPredictions(step, context.vocabulary) : []
             try row.withUnsafeBufferPointer {
                 try renderer.row(position: position, character: context.vocabulary[tokens[position]], values: $0,
                                  predictions: predictions)
             }
         }
         try renderer.finish()
+    }
+
+    /// The five most likely next characters (a model's document boundary is not one).
+    static func characterPredictions(_ step: RecordedStep, _ vocabulary: Vocabulary) -> [(Unicode.Scalar, Double)] {
+        let top = step.predictions(top: vocabulary.boundaryID == nil ? 5 : 6)
+        return top.filter { vocabulary.isCharacter($0.id) }.prefix(5).map { (vocabulary[$0.id], $0.probability) }
     }
 }

@@ -11,14 +11,14 @@ public final class JSONLRenderer: ActivationRenderer {
     public init(_ out: ByteWriter) { self.out = out }
 
     public func begin(_ context: InspectionContext) throws {
-        keys = context.columns.map { "," + Escaping.json($0.name) + ":" }
+        keys = context.columns.map { "," + JSONWriter.quoted($0.name) + ":" }
         saturation = context.saturation
     }
 
     public func row(position: Int, character: Unicode.Scalar, values: UnsafeBufferPointer<Float>,
                     predictions: [Prediction]) throws {
-        var line = "{\"pos\":\(position),\"char\":" + Escaping.json(String(character))
-        for (k, v) in values.enumerated() { line += keys[k] + Escaping.json(v) }
+        var line = "{\"pos\":\(position),\"char\":" + JSONWriter.quoted(String(character))
+        for (k, v) in values.enumerated() { line += keys[k] + JSONWriter.number(orNull: v) }
         try out.write(line + "}\n")
     }
 
@@ -32,7 +32,7 @@ extension SaturationReport {
     /// {"l0.i.0":{"left":…,"right":…},…}
     var json: String {
         let entries = units.indices.map {
-            Escaping.json(units[$0].name) + ":{\"left\":\(Escaping.json(left[$0])),\"right\":\(Escaping.json(right[$0]))}"
+            JSONWriter.quoted(units[$0].name) + ":{\"left\":\(JSONWriter.number(orNull: left[$0])),\"right\":\(JSONWriter.number(orNull: right[$0]))}"
         }
         return "{" + entries.joined(separator: ",") + "}"
     }

@@ -31,7 +31,7 @@ public final class NPYRenderer: ActivationRenderer {
     public func begin(_ context: InspectionContext) throws {
         self.context = context
         try out.write(bytes: Self.header(rows: context.characters, columns: context.columns.count))
-        let columns = context.columns.map { Escaping.json($0.name) }.joined(separator: ",")
+        let columns = context.columns.map { JSONWriter.quoted($0.name) }.joined(separator: ",")
         try sidecar.write("{\"format\":\"charnn inspect-cells\",\"dtype\":\"float32\","
                           + "\"shape\":[\(context.characters),\(context.columns.count)],"
                           + "\"columns\":[\(columns)],\"characters\":[")
@@ -40,7 +40,7 @@ public final class NPYRenderer: ActivationRenderer {
     public func row(position: Int, character: Unicode.Scalar, values: UnsafeBufferPointer<Float>,
                     predictions: [Prediction]) throws {
         try out.write(floats: values)
-        try sidecar.write((first ? "" : ",") + Escaping.json(String(character)))
+        try sidecar.write((first ? "" : ",") + JSONWriter.quoted(String(character)))
         first = false
     }
 
@@ -50,7 +50,7 @@ public final class NPYRenderer: ActivationRenderer {
             if context.explanation != nil {
                 let best = context.columns.compactMap { u in
                     context.bestFeature(of: u).map {
-                        Escaping.json(u.name) + ":{\"feature\":\(Escaping.json($0.feature.rawValue)),\"r\":\(Escaping.json($0.r))}"
+                        JSONWriter.quoted(u.name) + ":{\"feature\":\(JSONWriter.quoted($0.feature.rawValue)),\"r\":\(JSONWriter.number(orNull: $0.r))}"
                     }
                 }
                 try sidecar.write(",\"explain\":{" + best.joined(separator: ",") + "}")

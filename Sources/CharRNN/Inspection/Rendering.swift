@@ -130,31 +130,6 @@ enum Escaping {
         }
     }
 
-    /// A JSON string literal.
-    static func json(_ text: String) -> String {
-        var out = "\""
-        for s in text.unicodeScalars {
-            switch s {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if s.value < 0x20 || s.value == 0x2028 || s.value == 0x2029 {
-                    out += "\\u" + String(s.value, radix: 16).leftPadded(to: 4)
-                } else {
-                    out.unicodeScalars.append(s)
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    /// A number for JSON (which has no NaN or infinity: those become null).
-    static func json(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
-    static func json(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
-
     /// Text for HTML element content and attribute values.
     static func html(_ text: String) -> String {
         var out = ""

@@ -119,7 +119,7 @@ func gemm(_ transA: Transpose, m: Int, alpha: Float = 1, _ a: UnsafePointer<Floa
 }
 
 @inline(__always)
-private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldc: Int, by beta: Float) {
+func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldc: Int, by beta: Float) {
     if beta == 1 { return }
     for i in 0..<rows {
         let row = c + i * ldc

@@ -67,12 +67,14 @@ public final class Model: @unchecked Sendable {
     }
 
     /// Runs steps 0 ..< T of the batch in `ws.inputs` (time-major (T, B) ids).
-    /// - Parameter state: initial state, replaced by the final one; nil starts from zeros and
-    ///   keeps nothing.
+    /// - Parameters:
+    ///   - state: initial state, replaced by the final one; nil starts from zeros and keeps nothing.
+    ///   - precision: of the large products (see `Precision`); `.bf16` only where
+    ///     `Precision.bf16Available` says so.
     /// - Returns: Σ cross-entropy (nats) over the T·B positions (0 for `.inference`).
     @discardableResult
     public func forward(_ ws: Workspace, steps T: Int, state: RecurrentState?, mode: ForwardMode,
-                        rng: inout SplitMix64) -> Double {
+                        precision: Precision = .fp32, rng: inout SplitMix64) -> Double {
         precondition(T >= 1 && T <= ws.steps, "steps out of the workspace's range")
         let B = ws.batch, H = config.hidden, V = config.vocabularySize
         let L = config.layers, GH = config.cell.gateCount * H
@@ -114,12 +116,12 @@ public final class Model: @unchecked Sendable {
                     }
                 }
             } else {
-                gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
-                     w.weightIH, ldb: H, beta: 0, xProj, ldc: GH)
+                precision.gemm(.none, .transposed, m: T * B, n: GH, k: H, layerInput(ws, l, dropout: dropout), lda: H,
+                               w.weightIH, ldb: H, beta: 0, xProj, ldc: GH)
                 addToRows(xProj, rows: T * B, cols: GH, w.biasIH, then: folds ? UnsafePointer(w.biasHH) : nil)
             }
 
-            cache.packRecurrentWeights(w, forward: true)
+            cache.packRecurrentWeights(w, forward: true, precision: precision)
             forEachStreamGroup(T, B) { streams in cell.forward(w, cache, steps: T, batch: B, streams: streams) }
 
             if dropout && l < L - 1 {
@@ -140,8 +142,8 @@ public final class Model: @unchecked Sendable {
         }
 
         let top = ws.layers[L - 1].h.pointer(at: B * H)  // (T, B, H)
-        gemm(.none, .transposed, m: T * B, n: V, k: H, top, lda: H, parameters.values(of: decoderWeight), ldb: H,
-             beta: 0, ws.logits.base, ldc: V)
+        precision.gemm(.none, .transposed, m: T * B, n: V, k: H, top, lda: H, parameters.values(of: decoderWeight), ldb: H,
+                       beta: 0, ws.logits.base, ldc: V)
         addToRows(ws.logits.base, rows: T * B, cols: V, parameters.values(of: decoderBias))
 
         switch mode {
@@ -160,8 +162,8 @@ public final class Model: @unchecked Sendable {
 
     /// Backpropagation through time for the last `.training` forward pass of `steps` T.
     /// Adds ∂(mean loss)/∂θ into `parameters.gradients`; leaves ∂/∂h_0 (and c_0) per layer
-    /// readable through `initialStateGradient`.
-    public func backward(_ ws: Workspace, steps T: Int) {
+    /// readable through `initialStateGradient`. `precision`: of the large products, as for `forward`.
+    public func backward(_ ws: Workspace, steps T: Int, precision: Precision = .fp32) {
         let B = ws.batch, H = config.hidden, V = config.vocabularySize
         let L = config.layers, GH = config.cell.gateCount * H
         let cell = config.cell.implementation
@@ -171,24 +173,24 @@ public final class Model: @unchecked Sendable {
 
         // Decoder: dW += dLogitsᵀ·top, db += Σ dLogits, dOutput = dLogits·W.
         let top = ws.layers[L - 1].h.pointer(at: B * H)
-        gemm(.transposed, .none, m: V, n: H, k: T * B, ws.dLogits.base, lda: V, top, ldb: H,
-             beta: 1, parameters.gradients(of: decoderWeight), ldc: H)
+        precision.gemm(.transposed, .none, m: V, n: H, k: T * B, ws.dLogits.base, lda: V, top, ldb: H,
+                       beta: 1, parameters.gradients(of: decoderWeight), ldc: H)
         accumulateColumnSums(ws.dLogits.base, rows: T * B, cols: V, into: parameters.gradients(of: decoderBias))
-        gemm(.none, .none, m: T * B, n: H, k: V, ws.dLogits.base, lda: V, parameters.values(of: decoderWeight),
-             ldb: H, beta: 0, ws.dOutput.base, ldc: H)
+        precision.gemm(.none, .none, m: T * B, n: H, k: V, ws.dLogits.base, lda: V, parameters.values(of: decoderWeight),
+                       ldb: H, beta: 0, ws.dOutput.base, ldc: H)
 
         let dH = ws.dOutput.base
         for l in stride(from: L - 1, through: 0, by: -1) {
             let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: grads)
             let dIn = UnsafePointer(dH)
-            cache.packRecurrentWeights(w, forward: false)
+            cache.packRecurrentWeights(w, forward: false, precision: precision)
             forEachStreamGroup(T, B) { streams in
                 cell.backward(w, cache, dH: dIn, steps: T, batch: B, streams: streams, fault: fault)
             }
 
             // All T steps' weight gradients as one product each, after the time loop.
-            gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dHProj.base, lda: GH, cache.h.base, ldb: H,
-                 beta: 1, g.weightHH, ldc: H)
+            precision.gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dHProj.base, lda: GH, cache.h.base, ldb: H,
+                           beta: 1, g.weightHH, ldc: H)
             if cache.dHProj.base == cache.dXProj.base {
                 accumulateColumnSums(cache.dXProj.base, rows: T * B, cols: GH, into: g.biasIH, also: g.biasHH)
             } else {
@@ -213,10 +215,10 @@ public final class Model: @unchecked Sendable {
                 }
             } else {
                 let input = layerInput(ws, l, dropout: dropout)
-                gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dXProj.base, lda: GH, input, ldb: H,
-                     beta: 1, g.weightIH, ldc: H)
-                gemm(.none, .none, m: T * B, n: H, k: GH, cache.dXProj.base, lda: GH, w.weightIH, ldb: H,
-                     beta: 0, dH, ldc: H)
+                precision.gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.dXProj.base, lda: GH, input, ldb: H,
+                               beta: 1, g.weightIH, ldc: H)
+                precision.gemm(.none, .none, m: T * B, n: H, k: GH, cache.dXProj.base, lda: GH, w.weightIH, ldb: H,
+                               beta: 0, dH, ldc: H)
                 if dropout {
                     let mask = ws.layers[l - 1].dropMask.base
                     for s in 0..<(T * B * H) { dH[s] *= mask[s] }

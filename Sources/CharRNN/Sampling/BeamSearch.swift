@@ -24,7 +24,8 @@ public struct BeamSearchOptions: Sendable, Equatable {
     public var length = 2000
     /// Text the model reads first; not part of `length` or the score.
     public var prime = ""
-    /// A text that ends with one of these (in its generated part) is complete: see `run`.
+    /// A text that ends with one of these (in its generated part) is complete: see `run`. So is one
+    /// that ends its document (a model trained on several files draws the boundary).
     public var stopTexts: [String] = []
     public var score = BeamScore.sum
 
@@ -36,7 +37,8 @@ public struct BeamSearchResult: Sendable, Equatable {
     public let text: String
     /// The natural log of the model's probability of `text` after the prime.
     public let logProbability: Double
-    /// `.length` or `.stopText`.
+    /// `.length`, `.stopText` or `.documentEnd` (the boundary's probability is in `logProbability`,
+    /// the boundary itself not in `text`).
     public let end: SamplingEnd
 }
 
@@ -67,7 +69,7 @@ public final class BeamSearch {
         let stops = StopTextMatcher(try options.stopTexts.map { try vocabulary.encode($0) })
         let stepper = InferenceStep(model: model)
         let first = feedPrime(primeIDs, vocabulary: vocabulary) { stepper.run($0) }
-        let search = BeamState(stepper: stepper, options: options, stops: stops)
+        let search = BeamState(stepper: stepper, options: options, stops: stops, boundary: vocabulary.boundaryID)
         search.start(after: first)
         for level in 0..<options.length {
             guard search.extend(level: level, isLast: level == options.length - 1) else { break }
@@ -75,7 +77,7 @@ public final class BeamSearch {
         var best = search.bestText()
         if greedyFallback, let greedy = search.finishGreedy(), greedy.rank > best.rank { best = greedy }
         var text = String.UnicodeScalarView()
-        text.append(contentsOf: best.ids.map { vocabulary[$0] })
+        text.append(contentsOf: best.ids.filter(vocabulary.isCharacter).map { vocabulary[$0] })
         return BeamSearchResult(text: String(text), logProbability: best.logProbability, end: best.end)
     }
 }
@@ -137,7 +139,7 @@ private final class BeamState {
     private var greedySlot: Int? = 0
     private var greedyFork: GreedyFork?
 
-    init(stepper: InferenceStep, options: BeamSearchOptions, stops: StopTextMatcher) {
+    init(stepper: InferenceStep, options: BeamSearchOptions, stops: StopTextMatcher, boundary: Int32?) {
         self.stepper = stepper
         V = stepper.config.vocabularySize
         S = stepper.stateCount
@@ -151,6 +153,15 @@ private final class BeamState {
         argmax = [Int32](repeating: 0, count: width)
         nextArgmax = argmax
         beams = [Beam(logProbability: 0, stops: stops)]
+        self.boundary = boundary
+    }
+
+    /// The boundary's id, which ends a text as a stop text does.
+    let boundary: Int32?
+
+    /// How drawing `id` after `beam` ends its text, if it does.
+    func ending(_ beam: Beam, _ id: Int32) -> SamplingEnd? {
+        id == boundary ? .documentEnd : beam.stops.match(after: id) != nil ? .stopText : nil
     }
 
     /// Slot 0 of level 0: the prime, its last character `first` fed.
@@ -170,10 +181,10 @@ private final class BeamState {
         for b in beams.indices {
             for c in 0..<V {
                 let lp = beams[b].logProbability + logProbs[b * V + c]
-                let stopped = beams[b].stops.match(after: Int32(c)) != nil
-                if stopped || isLast {
+                let ended = ending(beams[b], Int32(c))
+                if ended != nil || isLast {
                     consider(CompleteEnd(rank: rank(lp, characters: level + 1), logProbability: lp,
-                                         end: stopped ? .stopText : .length, level: level + 1, parent: b, id: Int32(c)))
+                                         end: ended ?? .length, level: level + 1, parent: b, id: Int32(c)))
                 } else {
                     candidates.append(Candidate(logProbability: lp, beam: Int32(b), id: Int32(c)))
                 }
@@ -204,7 +215,7 @@ private final class BeamState {
             greedySlot = kept
             return
         }
-        guard level + 1 < length, beams[g].stops.match(after: id) == nil else { return }
+        guard level + 1 < length, ending(beams[g], id) == nil else { return }
         var stops = beams[g].stops
         _ = stops.append(id)
         greedyFork = GreedyFork(ids: spell(level: level, slot: g) + [id], logProbability: beams[g].logProbability + logProbs[g * V + Int(id)],
@@ -266,6 +277,7 @@ private final class BeamState {
             let id = logSoftmax(stepper.logits.base, into: &logProbs, row: 0)
             fork.logProbability += logProbs[Int(id)]
             fork.ids.append(id)
+            if id == boundary { end = .documentEnd; break }
             if fork.stops.append(id) { end = .stopText; break }
         }
         return CompleteText(rank: rank(fork.logProbability, characters: fork.ids.count), logProbability: fork.logProbability,

@@ -32,6 +32,8 @@ public enum SamplingEnd: Sendable, Equatable {
     case length
     /// The generated text ended with a stop text.
     case stopText
+    /// The model ended the document: it drew the boundary of a model trained on several files.
+    case documentEnd
     /// `shouldStop` said so.
     case interrupted
 }
@@ -81,6 +83,7 @@ public final class Sampler {
         while options.length.map({ generated < $0 }) ?? true {
             if shouldStop() { return .interrupted }
             next = draw(step(next), options, &rng)
+            if next == vocabulary.boundaryID { return .documentEnd }
             emit(vocabulary[next])
             generated += 1
             if stops.append(next) { return .stopText }
@@ -119,11 +122,13 @@ public final class Sampler {
 }
 
 /// Feeds all but the last character of a prime through `step` and returns that last one: the
-/// input whose step gives the first generated character's logits. Without a prime the model
+/// input whose step gives the first generated character's logits. A model trained on several
+/// documents starts a new one: the boundary comes first. Without a prime or a boundary the model
 /// starts as after a line break (or its first character).
 func feedPrime(_ primeIDs: [Int32], vocabulary: Vocabulary, step: (Int32) -> Void) -> Int32 {
-    for id in primeIDs.dropLast() { step(id) }
-    return primeIDs.last ?? vocabulary.id(of: "\n") ?? 0
+    let ids = (vocabulary.boundaryID.map { [$0] } ?? []) + primeIDs
+    for id in ids.dropLast() { step(id) }
+    return ids.last ?? vocabulary.id(of: "\n") ?? 0
 }
 
 /// The id of the largest of `count` logits (the first of equal ones): greedy decoding's choice.

@@ -34,16 +34,9 @@ public struct Corpus: Sendable {
 
     /// The sorted characters of a text: the vocabulary of a new model.
     static func vocabulary(of scalars: ScalarSource) throws -> Vocabulary {
-        var seen = [Bool](repeating: false, count: 0x10000)
-        var rare = Set<UInt32>()
-        try scalars { v, _ in
-            if v < 0x10000 { seen[Int(v)] = true } else { rare.insert(v) }
-        }
-        var sorted: [Unicode.Scalar] = []
-        for v in 0..<0x10000 where seen[v] { sorted.append(Unicode.Scalar(UInt32(v))!) }
-        for v in rare.sorted() { sorted.append(Unicode.Scalar(v)!) }
-        guard !sorted.isEmpty else { throw TextError.empty }
-        return Vocabulary(scalars: sorted)
+        var characters = CharacterCollector()
+        try scalars { v, _ in characters.insert(v) }
+        return try characters.vocabulary()
     }
 
     /// Encodes a text as ids in the narrowest integer type for `vocabulary`; `capacity` (its length in

@@ -30,6 +30,8 @@ public final class Trainer {
     }
     /// How the corpus was normalised, recorded in the checkpoints.
     public var textNormalization = TextNormalization.exact
+    /// The files of the corpus, recorded in the checkpoints.
+    public var corpusInputs: [CorpusInput]?
 
     private let tokens: TokenSequence
     private let trainStreams: BatchStreams
@@ -59,6 +61,10 @@ public final class Trainer {
         self.vocabulary = vocabulary
         tokens = corpus.tokens
         var options = options
+        // bf16 where the CPU has it, else fp32 and one line saying so; the checkpoint records what ran.
+        let (precision, notice) = options.precision.resolved
+        if let notice { warnings.append(notice) }
+        options.precision = precision
         let split = corpus.split(validationFraction: options.validationFraction)
         guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
 
@@ -243,7 +249,8 @@ public final class Trainer {
             // Without a validation split, the latest is the best we know of.
             let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
             guard !paths.isEmpty else { return }
-            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization).safeTensors
+            let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization,
+                                  inputs: corpusInputs).writer
             for path in paths {
                 try file.write(to: path)
                 report(.saved(path: path))
@@ -263,9 +270,10 @@ public final class Trainer {
                     optimizer.learningRate = progress.learningRate
                     trainStreams.fill(workspace, batch: k, from: tokens)
                     model.parameters.zeroGradients()
-                    let loss = model.forward(workspace, steps: T, state: state, mode: .training, rng: &rng) / Double(B * T)
+                    let loss = model.forward(workspace, steps: T, state: state, mode: .training, precision: options.precision,
+                                             rng: &rng) / Double(B * T)
                     guard loss.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the training loss") }
-                    model.backward(workspace, steps: T)
+                    model.backward(workspace, steps: T, precision: options.precision)
                     if options.gradClip > 0 { clipGradients(model.parameters, toValue: options.gradClip) }
                     lastNorm = options.clipNorm.map { clipGradients(model.parameters, toNorm: $0) } ?? gradientNorm(model.parameters)
                     guard lastNorm.isFinite else { throw TrainingError.nonFinite(iteration: progress.iteration + 1, what: "the gradient") }

@@ -19,6 +19,8 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Report progress every this many iterations.
     public var printEvery = 10
     public var seed: UInt64 = 123
+    /// Of the training passes' large products; validation, sampling and eval are always fp32.
+    public var precision = Precision.fp32
     /// Nil: step decay by `lrDecay` (a constant rate at its default of 1), as in files without it.
     public var lrSchedule: LearningRateSchedule?
     /// End the run after this many validations without a new best (nil: never).
@@ -36,8 +38,31 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
         case batchSize = "batch_size", seqLength = "seq_length", optimizer, learningRate = "lr"
         case lrDecay = "lr_decay", lrDecayEvery = "lr_decay_every", gradClip = "grad_clip"
         case clipNorm = "clip_norm", validationFraction = "val_frac", evalEvery = "eval_every"
-        case printEvery = "print_every", seed
+        case printEvery = "print_every", seed, precision
         case lrSchedule = "lr_schedule", patience, budgetSeconds = "budget_seconds", sizing, metricsLog = "metrics_log"
+    }
+
+    /// Every field as saved; a checkpoint from before `precision` existed trained in fp32.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        seqLength = try c.decode(Int.self, forKey: .seqLength)
+        optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        lrDecay = try c.decode(Float.self, forKey: .lrDecay)
+        lrDecayEvery = try c.decode(Int.self, forKey: .lrDecayEvery)
+        gradClip = try c.decode(Float.self, forKey: .gradClip)
+        clipNorm = try c.decodeIfPresent(Float.self, forKey: .clipNorm)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        evalEvery = try c.decode(Int.self, forKey: .evalEvery)
+        printEvery = try c.decode(Int.self, forKey: .printEvery)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
+        lrSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .lrSchedule)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        budgetSeconds = try c.decodeIfPresent(Double.self, forKey: .budgetSeconds)
+        sizing = try c.decodeIfPresent(String.self, forKey: .sizing)
+        metricsLog = try c.decodeIfPresent(String.self, forKey: .metricsLog)
     }
 }
 

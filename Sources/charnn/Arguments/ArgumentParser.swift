@@ -63,7 +63,7 @@ struct ParsedArguments {
             let missing = spec.positionals[positionals.count].name
             throw UsageError(message: "missing \(missing)", command: spec)
         }
-        if positionals.count > spec.positionals.count {
+        if positionals.count > spec.positionals.count && !spec.lastPositionalRepeats {
             throw UsageError(message: "unexpected argument '\(positionals[spec.positionals.count])'", command: spec)
         }
         self.positionals = positionals

@@ -19,6 +19,8 @@ struct CommandSpec {
     let positionals: [(name: String, help: String)]
     let options: [OptionSpec]
     var notes: [String] = []
+    /// The last positional may be given more than once (`charnn train a.txt b.txt src/`).
+    var lastPositionalRepeats = false
 
     func option(_ name: String) -> OptionSpec? { options.first { $0.name == name } }
 

@@ -31,6 +31,8 @@ enum BenchCommand {
                        defaultText: "corpora/shakespeare.txt, else ../shared/corpora/tinyshakespeare.txt, else generated text"),
             OptionSpec(name: "--models", value: "LIST", help: "cells to measure, comma-separated", defaultText: "lstm,gru,rnn"),
             OptionSpec(name: "--hidden", value: "LIST", help: "hidden sizes to measure, comma-separated", defaultText: "128,512"),
+            OptionSpec(name: "--precision", value: "LIST", help: "training products' precisions to measure, comma-separated "
+                       + "(fp32, bf16)", defaultText: "fp32"),
         ] + modelOptions,
         notes: [
             "GFLOP/s counts the products charnn does (forward + backward, 2 FLOPs per multiply-add); the",
@@ -47,6 +49,7 @@ enum BenchCommand {
             OptionSpec(name: "--generated", value: "N", help: "characters of generated text"),
             OptionSpec(name: "--cell", value: "lstm|gru|rnn", help: "recurrent cell type"),
             OptionSpec(name: "--hidden", value: "N", help: "hidden units per layer"),
+            OptionSpec(name: "--precision", value: "fp32|bf16", help: "training products' precision"),
         ] + modelOptions)
 
     /// Default corpora, in order of preference: the user's, then the development one.
@@ -57,6 +60,7 @@ enum BenchCommand {
         let sizes: [Int] = try list(args, "--hidden", default: "128,512") { Int($0).flatMap { (1...16384).contains($0) ? $0 : nil } }
         let setup = try parseSetup(args)
         let threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
+        let precisions = try resolved(list(args, "--precision", default: "fp32") { Precision(rawValue: $0) })
 
         // The corpus: as given, else the first default present, else generated text.
         let corpusPath = args.string("--corpus") ?? defaultCorpora.first { FileManager.default.fileExists(atPath: $0) }
@@ -81,12 +85,15 @@ enum BenchCommand {
         var results: [BenchmarkResult] = []
         for cell in cells {
             for hidden in sizes {
-                var words = ["bench-worker", "--cell", cell.rawValue, "--hidden", "\(hidden)", "--threads", "\(threads)"]
-                if let corpusPath { words += ["--corpus", corpusPath] } else { words += ["--generated", "\(generated!)"] }
-                for o in modelOptions where o.name != "--threads" {
-                    if let v = args.string(o.name) { words += [o.name, v] }
+                for precision in precisions {
+                    var words = ["bench-worker", "--cell", cell.rawValue, "--hidden", "\(hidden)", "--threads", "\(threads)",
+                                 "--precision", precision.rawValue]
+                    if let corpusPath { words += ["--corpus", corpusPath] } else { words += ["--generated", "\(generated!)"] }
+                    for o in modelOptions where o.name != "--threads" {
+                        if let v = args.string(o.name) { words += [o.name, v] }
+                    }
+                    results.append(try runWorker(words))
                 }
-                results.append(try runWorker(words))
             }
         }
 
@@ -103,6 +110,7 @@ enum BenchCommand {
         var setup = try parseSetup(args)
         setup.cell = try args.choice("--cell") ?? .lstm
         setup.hidden = try args.int("--hidden", default: 128, min: 1, max: 16384)!
+        setup.precision = try args.choice("--precision") ?? .fp32
         Parallelism.threads = try args.int("--threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
         let corpus: Corpus
         if let path = args.string("--corpus") {
@@ -112,9 +120,7 @@ enum BenchCommand {
             corpus = try Corpus(bytes: Array(Benchmark.generatedText(characters: n, seed: setup.seed).utf8))
         }
         let result = try Benchmark.run(setup, corpus: corpus)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        print(try JSONValueEncoder.encode(result).text)
         return ExitCode.success
     }
 
@@ -129,6 +135,18 @@ enum BenchCommand {
         setup.sampleThreads = try args.int("--sample-threads", min: 1, max: 256) ?? ProcessInfo.processInfo.activeProcessorCount
         setup.seed = UInt64(try args.int("--seed", default: Int(setup.seed), min: 0)!)
         return setup
+    }
+
+    /// The precisions this CPU can run, in the order asked, each once; bf16 where it cannot runs as fp32,
+    /// which the one notice says.
+    private static func resolved(_ asked: [Precision]) -> [Precision] {
+        var out: [Precision] = [], warned = false
+        for precision in asked {
+            let (ran, notice) = precision.resolved
+            if let notice, !warned { Console.warning(notice); warned = true }
+            if !out.contains(ran) { out.append(ran) }
+        }
+        return out
     }
 
     /// A comma-separated list option, each item checked by `parse`.
@@ -190,11 +208,9 @@ enum BenchCommand {
                 case charnn, corpus, corpusCharacters = "corpus_chars", threads, cpu, results
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let report = Report(charnn: CharRNNVersion.string, corpus: corpus, corpusCharacters: characters,
                             threads: threads, cpu: cpuName, results: results)
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
+        return try JSONValueEncoder.encode(report).text
     }
 
     /// The processor's name from /proc/cpuinfo (Linux), for the record.
@@ -212,12 +228,12 @@ enum BenchCommand {
               + "median of \(setup.iterations) timed iterations after \(setup.warmupIterations) warm-up; "
               + "sampling: median of \(setup.sampleRuns) runs of \(setup.sampleLength) characters, one at a time, "
               + "\(setup.sampleThreads) thread\(setup.sampleThreads == 1 ? "" : "s")")
-        let header = ["model", "hidden", "train chars/s", "ms/iter", "GFLOP/s", "PyTorch-eq GFLOP/s", "sample chars/s", "peak RSS"]
+        let header = ["model", "hidden", "train chars/s", "precision", "ms/iter", "GFLOP/s", "PyTorch-eq GFLOP/s", "sample chars/s", "peak RSS"]
         var rows = [header]
         func gflops(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : x >= 10 ? "%.1f" : "%.2f", x) }
         for r in results {
             rows.append([
-                r.setup.cell.rawValue, "\(r.setup.hidden)", Console.grouped(r.trainCharsPerSecond),
+                r.setup.cell.rawValue, "\(r.setup.hidden)", Console.grouped(r.trainCharsPerSecond), r.setup.precision.rawValue,
                 String(format: "%.2f", r.medianIterationSeconds * 1000), gflops(r.gflops),
                 gflops(r.pytorchEquivalentGflops), Console.grouped(r.sampleCharsPerSecond),
                 r.peakResidentBytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?",

@@ -29,9 +29,8 @@ enum EvalCommand {
         }
         if args.flag("--json") {
             // JSON has no inf or NaN: a model that is certain and wrong gets null.
-            func number(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }
-            print("{\"loss\":\(number(result.loss)),\"bpc\":\(number(result.bitsPerCharacter)),"
-                  + "\"perplexity\":\(number(result.perplexity)),\"chars\":\(result.characters)}")
+            print(JSONValue.object([("loss", JSONValue(result.loss)), ("bpc", JSONValue(result.bitsPerCharacter)),
+                                    ("perplexity", JSONValue(result.perplexity)), ("chars", JSONValue(result.characters))]).text)
         } else {
             print(String(format: "loss        %.6f nats/char", result.loss))
             print(String(format: "bpc         %.6f bits/char", result.bitsPerCharacter))

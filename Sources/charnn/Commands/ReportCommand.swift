@@ -39,7 +39,7 @@ enum ReportCommand {
                               sample: try ReportPage.sample(checkpoint))
         do {
             try AtomicFile.write(Array(page.html.utf8), to: output)
-        } catch CheckpointError.writeFailed(_, let reason) {
+        } catch FileWriteError.failed(_, let reason) {
             throw RuntimeError("cannot write \(output): \(reason)")
         }
         print("wrote \(output)")

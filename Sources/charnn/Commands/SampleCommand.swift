@@ -27,6 +27,8 @@ enum SampleCommand {
         notes: [
             "--interactive echoes each prime, then its continuation and a newline; a line with a character the model",
             "does not know is reported on stderr and skipped. End the session with Ctrl-D (end of input).",
+            "A model trained on several files starts each sample as a document starts and ends it where the",
+            "model ends the document, which may come before --length or a stop text.",
         ])
 
     static func run(_ args: ParsedArguments) throws -> Int32 {

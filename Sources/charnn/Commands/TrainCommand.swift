@@ -8,8 +8,8 @@ enum TrainCommand {
     static let spec = CommandSpec(
         name: "train",
         brief: "train a model on a text and save checkpoints",
-        summary: "Train a character-level model on a UTF-8 text file and save checkpoints.",
-        positionals: [("CORPUS", "the text to learn from (UTF-8); - reads standard input")],
+        summary: "Train a character-level model on UTF-8 text files and save checkpoints.",
+        positionals: [("CORPUS", "text files or directories to learn from (UTF-8), one or more; - reads standard input")],
         options: [
             OptionSpec(name: "--cell", value: "lstm|gru|rnn", help: "recurrent cell type", defaultText: "lstm"),
             OptionSpec(name: "--layers", value: "N", help: "stacked recurrent layers", defaultText: "2"),
@@ -39,8 +39,15 @@ enum TrainCommand {
             OptionSpec(name: "--resume", value: "FILE", help: "continue training from this checkpoint"),
             OptionSpec(name: "--force", value: nil, help: "let --output replace an existing checkpoint of another run"),
             OptionSpec(name: "--keep-line-endings", value: nil, help: "train on the bytes as they are: keep CR and a leading BOM"),
+            OptionSpec(name: "--include", value: "GLOB", help: "in a CORPUS directory, read only files whose path matches",
+                       repeatable: true),
+            OptionSpec(name: "--exclude", value: "GLOB", help: "in a CORPUS directory, leave out files and directories that match",
+                       repeatable: true),
             OptionSpec(name: "--seed", value: "N", help: "seed for initialisation and dropout", defaultText: "123"),
             OptionSpec(name: "--threads", value: "N", help: "threads for the matrix products", defaultText: "all cores"),
+            OptionSpec(name: "--precision", value: "fp32|bf16", help: "training products in fp32, or with bfloat16 operands "
+                       + "and fp32 sums (CPUs with AVX-512 BF16; validation, weights and checkpoints stay fp32)",
+                       defaultText: "fp32"),
             OptionSpec(name: "--metrics", value: "FILE", help: "append one JSON object per log line to FILE",
                        defaultText: "<checkpoint stem>.metrics.jsonl beside it, continued on --resume"),
             OptionSpec(name: "--rollbacks", value: "N", help: "when the loss or gradients become NaN/inf, go back to the last "
@@ -58,10 +65,15 @@ enum TrainCommand {
             "records that, and eval, inspect-cells and sample --prime read their texts the same way.",
             "charnn never writes over a file it reads, never replaces a checkpoint another run wrote unless",
             "told --force, and two runs never write one checkpoint at once.",
-        ])
+            "A directory is read whole, every file in byte order of its path, leaving out hidden files, charnn's",
+            "own files and files that are not UTF-8 text. A GLOB is matched against the path inside the",
+            "directory: without a slash against each name (*.swift), with one against the whole path, where **",
+            "is any number of directories (src/**/*.swift). Several files are joined by a document boundary the",
+            "model learns, and sampling it ends where the model ends a document.",
+        ],
+        lastPositionalRepeats: true)
 
     static func run(_ args: ParsedArguments) throws -> Int32 {
-        let corpusPath = args.positionals[0]
 
         // Everything the command line can get wrong is checked before any work starts.
         let cell: CellKind? = try args.choice("--cell")
@@ -86,12 +98,13 @@ enum TrainCommand {
         let printEvery = try args.int("--print-every", min: 1)
         let seed = try args.int("--seed", min: 0)
         let threads = try args.int("--threads", min: 1, max: 256)
+        let precision: Precision? = try args.choice("--precision")
         let rollbacks = try args.int("--rollbacks", default: 0, min: 0, max: 1000)!
         Parallelism.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
 
         // The model: resumed, or new with the corpus's vocabulary (created once the memory it
         // needs has been checked).
-        let resumed: Model?, config: ModelConfig, vocabulary: Vocabulary, corpus: Corpus
+        let resumed: Model?, config: ModelConfig, vocabulary: Vocabulary, corpus: TrainingCorpus
         var options: TrainingOptions
         var snapshot: TrainingSnapshot?
         var automatic = false
@@ -117,15 +130,16 @@ enum TrainCommand {
             config = c
             vocabulary = checkpoint.vocabulary
             normalization = checkpoint.text
-            corpus = try loadCorpus(corpusPath, vocabulary: vocabulary, owner: resumePath, normalization: normalization)
+            corpus = try TrainingCorpus(args, vocabulary: vocabulary, owner: resumePath, normalization: normalization)
+            try corpus.checkSameFiles(as: checkpoint, resumePath)
             options = training.options
             snapshot = training
         } else {
             normalization = args.flag("--keep-line-endings") ? .exact : .standard
-            corpus = try loadCorpus(corpusPath, normalization: normalization)
-            vocabulary = corpus.vocabulary
+            corpus = try TrainingCorpus(args, vocabulary: nil, owner: "the model", normalization: normalization)
+            vocabulary = corpus.corpus.vocabulary
             if vocabulary.count > 10_000 {
-                Console.warning("\(corpusPath) has \(vocabulary.count) distinct characters; the model's input and output "
+                Console.warning("\(args.positionals.joined(separator: " ")) has \(vocabulary.count) distinct characters; the model's input and output "
                                 + "layers grow with that (is it really text?)")
             }
             resumed = nil
@@ -135,7 +149,7 @@ enum TrainCommand {
             options.seed = UInt64(seed ?? 123)
             options.validationFraction = valFrac ?? options.validationFraction
             if let seconds {
-                (c, options) = try chooseAutomatically(args, budget: seconds, measuring: c, corpus: corpus, options: options)
+                (c, options) = try chooseAutomatically(args, budget: seconds, measuring: c, corpus: corpus.corpus, options: options)
                 automatic = true
             }
             config = c
@@ -153,22 +167,26 @@ enum TrainCommand {
         if let valFrac { options.validationFraction = valFrac }
         if let evalEvery { options.evalEvery = evalEvery }
         if let printEvery { options.printEvery = printEvery }
+        if let precision { options.precision = precision }
         if var s = snapshot, let lr {
             s.progress.learningRate = Float(lr)  // an explicit --lr on resume replaces the decayed rate
             snapshot = s
         }
-        try checkMemory(config, options, corpus.count)
+        corpus.report()
+        try checkMemory(config, options, corpus.corpus.count)
         let model = resumed ?? Model(config: config, seed: options.seed)
 
         // The last input check (a text too short to train on) comes before the outputs are made safe.
-        let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus, options: options, resuming: snapshot)
-        let files = try TrainingOutputs(args, corpus: corpusPath, resume: resumePath, resumedLog: snapshot?.options.metricsLog)
+        let trainer = try Trainer(model: model, vocabulary: vocabulary, corpus: corpus.corpus, options: options, resuming: snapshot)
+        let files = try TrainingOutputs(args, corpus: corpus.inputs.map(\.path), resume: resumePath,
+                                        resumedLog: snapshot?.options.metricsLog)
         defer { files.release() }
         let output = files.output
         trainer.metricsLog = files.recordedMetricsPath
         trainer.checkpointPath = output
         trainer.bestCheckpointPath = TrainingFiles.bestPath(for: output)
         trainer.textNormalization = normalization
+        trainer.corpusInputs = corpus.inputs
         trainer.maxRollbacks = rollbacks
         var stop = StopCondition(iterations: iterations, epochs: epochs ?? ((iterations == nil && seconds == nil) ? 50 : nil),
                                  seconds: seconds)

@@ -14,13 +14,14 @@ final class TrainingOutputs {
 
     /// Checks in this order: the output's directory, identity and kind of every output, a write
     /// probe, the locks (so a second run names the first), then checkpoints that exist already.
+    /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
     /// The metrics log is --metrics, else the log `resumedLog` (the resumed checkpoint's) names, else
     /// the output's own; a new run's own log starts empty.
-    init(_ args: ParsedArguments, corpus: String, resume: String?, resumedLog: String?) throws {
+    init(_ args: ParsedArguments, corpus: [String], resume: String?, resumedLog: String?) throws {
         if let explicit = args.string("--output") ?? resume {
             output = explicit
         } else {
-            let stem = TrainingFiles.stem(of: corpus)
+            let stem = TrainingFiles.stem(of: args.positionals[0])
             output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
             if output != "checkpoints/\(stem).ckpt" {
                 Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
@@ -77,7 +78,7 @@ final class TrainingOutputs {
         AtomicFile.removeStaleTemporaries(for: TrainingFiles.bestPath(for: path))
         do {
             try AtomicFileWriter(path: path).abort()
-        } catch CheckpointError.writeFailed(_, let reason) {
+        } catch FileWriteError.failed(_, let reason) {
             throw RuntimeError("cannot write \(path): directory \(TrainingFiles.directory(of: path)) is not writable (\(reason))")
         }
     }

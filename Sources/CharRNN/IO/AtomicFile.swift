@@ -9,17 +9,30 @@ import Darwin
 private let posixWrite = Darwin.write
 #endif
 
+public enum FileWriteError: Error, Equatable, CustomStringConvertible {
+    case failed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .failed(let path, let reason):
+            return "cannot write \(quotedForMessage(path)): \(oneLineForMessage(reason)); check that the directory exists, "
+                + "is writable and has free space"
+        }
+    }
+}
+
 public enum AtomicFile {
     /// The system call that writes file data; tests replace it to simulate a full disk or a short write.
     typealias Writer = (Int32, UnsafeRawPointer, Int) -> Int
+    static let systemWrite: Writer = { posixWrite($0, $1, $2) }
 
     /// Replaces `path` with `bytes`: writes a temporary file in the same directory (so the rename
     /// cannot cross file systems), fsyncs it, renames it over `path` and fsyncs the directory so the
-    /// rename itself survives a power cut. Throws `CheckpointError.writeFailed`; on failure before the
+    /// rename itself survives a power cut. Throws `FileWriteError`; on failure before the
     /// rename the temporary file is removed and `path` is untouched. Temporary files left for `path`
     /// by a process that was killed (kill -9, power cut) are removed first.
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        try write(bytes, to: path, using: { posixWrite($0, $1, $2) })
+        try write(bytes, to: path, using: systemWrite)
     }
 
     static func write(_ bytes: [UInt8], to path: String, using writer: @escaping Writer) throws {
@@ -79,14 +92,14 @@ public final class AtomicFileWriter {
     private var committed = false
 
     public convenience init(path: String) throws {
-        try self.init(path: path, writer: { posixWrite($0, $1, $2) })
+        try self.init(path: path, writer: AtomicFile.systemWrite)
     }
 
     init(path: String, writer: @escaping AtomicFile.Writer) throws {
         self.path = path
         self.writer = writer
         guard let (directory, base) = AtomicFile.split(path) else {
-            throw CheckpointError.writeFailed(path: path, reason: "the path does not name a file")
+            throw FileWriteError.failed(path: path, reason: "the path does not name a file")
         }
         prefix = directory
         AtomicFile.removeStaleTemporaries(directory: prefix, base: base)
@@ -106,7 +119,7 @@ public final class AtomicFileWriter {
                 if errno == EINTR { continue }
                 throw AtomicFileWriter.failure(path)
             }
-            guard n > 0 else { throw CheckpointError.writeFailed(path: path, reason: "write made no progress") }
+            guard n > 0 else { throw FileWriteError.failed(path: path, reason: "write made no progress") }
             offset += n
         }
     }
@@ -142,7 +155,7 @@ public final class AtomicFileWriter {
         if !committed { unlink(temp); committed = true }
     }
 
-    private static func failure(_ path: String) -> CheckpointError {
-        .writeFailed(path: path, reason: String(cString: strerror(errno)))
+    private static func failure(_ path: String) -> FileWriteError {
+        .failed(path: path, reason: String(cString: strerror(errno)))
     }
 }

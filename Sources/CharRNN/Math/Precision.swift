@@ -1,0 +1,51 @@
+// The precision of a training pass's large products, and whether this CPU can run bfloat16 ones.
+// Parameters, gradients, optimizer state, nonlinearities and the loss are fp32 whatever it says.
+
+import CBF16
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum Precision: String, CaseIterable, Sendable, Codable {
+    /// Every product in fp32: the reference results, bit for bit.
+    case fp32
+    /// The large products take bfloat16 operands (8-bit significand, rounded to nearest even from
+    /// the fp32 values) and accumulate in fp32, through AVX-512 BF16's vdpbf16ps.
+    case bf16
+
+    /// Set to 1, this environment variable makes bf16 unavailable, as on a CPU without it (tests).
+    public static let disableVariable = "CHARNN_DISABLE_BF16"
+
+    /// Whether this CPU and OS can run bf16 products (cpuid, XGETBV), unless the environment says no.
+    public static var bf16Available: Bool {
+        guard bf16Hardware else { return false }
+        return getenv(disableVariable).map { String(cString: $0) != "1" } ?? true
+    }
+
+    /// The CPU's answer alone: the products check it, so no caller can reach the kernels without it.
+    static let bf16Hardware = charnn_bf16_supported() != 0
+
+    /// The precision a run asking for `self` uses here, and the one line that says why when it differs.
+    public var resolved: (precision: Precision, notice: String?) {
+        if self == .bf16 && !Precision.bf16Available {
+            return (.fp32, "this CPU has no bfloat16 dot products (AVX-512 BF16); using --precision fp32")
+        }
+        return (self, nil)
+    }
+}
+
+extension Precision {
+    /// `gemm` (alpha 1) in this precision: the fp32 call itself, or its bfloat16 counterpart. The
+    /// model's large products go through here; which one a pass uses is its caller's choice.
+    func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int,
+              _ b: UnsafePointer<Float>, ldb: Int, beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        switch self {
+        case .fp32:
+            CharRNN.gemm(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+        case .bf16:
+            gemmBF16(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+        }
+    }
+}
