@@ -178,14 +178,15 @@ public enum AutoSizing {
 }
 
 extension AutoSizing {
-    /// Training characters per second of `config` at `batch`×`steps` on this corpus and machine: the
+    /// Training characters per second of `config` at `batch`×`steps` and `precision` on this corpus and machine: the
     /// median of the iterations after a warm-up one that fit in `seconds` (the warm-up itself when
     /// it alone takes that long, as on a slow machine or a debug build).
-    public static func measureThroughput(_ config: ModelConfig, batch: Int, steps: Int, corpus: Corpus, seed: UInt64,
-                                         seconds: Double) throws -> Double {
+    public static func measureThroughput(_ config: ModelConfig, batch: Int, steps: Int, precision: Precision = .fp32,
+                                         corpus: Corpus, seed: UInt64, seconds: Double) throws -> Double {
         var options = TrainingOptions()
         options.batchSize = batch
         options.seqLength = steps
+        options.precision = precision
         options.validationFraction = 0
         let timing = try Benchmark.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
                                                     warmup: 1, iterations: 50, timeLimit: seconds)
