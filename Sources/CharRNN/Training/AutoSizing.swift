@@ -58,11 +58,12 @@ public enum AutoSizing {
     /// the cosine schedule ends rather than cut off while still falling fast.
     public static let charactersPerParameter = 2.0
 
-    /// Updates: the budget must also give the model this many optimizer steps. An LSTM trained with
-    /// Adam needs a few thousand updates to get past a text's easy statistics, whatever its size:
-    /// 5 min on Tiny Shakespeare on a loaded machine gave 2×320 970 updates and 2.00 nats/char,
-    /// 2×128 3,840 updates and 1.78.
-    public static let minimumIterations = 3000.0
+    /// Updates: the budget must also give the model this many optimizer steps. A bigger model learns
+    /// more per update, but not from nothing: on the complete works in 4 min (loaded machine, cosine
+    /// from 4e-3) 2×256 reached 1.595 nats/char in 1,795 updates where 2×128 reached 1.641 in 3,980,
+    /// while 2×320 cut off at 970 updates (from 1.8e-3, dropout 0.2) stopped at 2.00 on Tiny
+    /// Shakespeare. 1,500 keeps a margin above the thousand or so that is too few.
+    public static let minimumIterations = 1500.0
 
     /// Data: at most this many parameters per training character. char-rnn's advice is about as
     /// many parameters as characters; with the dropout this rule adds, up to about three times
@@ -177,14 +178,15 @@ public enum AutoSizing {
 }
 
 extension AutoSizing {
-    /// Training characters per second of `config` at `batch`×`steps` on this corpus and machine: the
+    /// Training characters per second of `config` at `batch`×`steps` and `precision` on this corpus and machine: the
     /// median of the iterations after a warm-up one that fit in `seconds` (the warm-up itself when
     /// it alone takes that long, as on a slow machine or a debug build).
-    public static func measureThroughput(_ config: ModelConfig, batch: Int, steps: Int, corpus: Corpus, seed: UInt64,
-                                         seconds: Double) throws -> Double {
+    public static func measureThroughput(_ config: ModelConfig, batch: Int, steps: Int, precision: Precision = .fp32,
+                                         corpus: Corpus, seed: UInt64, seconds: Double) throws -> Double {
         var options = TrainingOptions()
         options.batchSize = batch
         options.seqLength = steps
+        options.precision = precision
         options.validationFraction = 0
         let timing = try Benchmark.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
                                                     warmup: 1, iterations: 50, timeLimit: seconds)

@@ -19,8 +19,9 @@ extension TrainCommand {
         guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
         let clock = ContinuousClock(), start = clock.now
         r.measuredCharsPerSecond = try AutoSizing.measureThroughput(
-            measured, batch: r.batchSize ?? options.batchSize, steps: r.seqLength ?? options.seqLength, corpus: corpus,
-            seed: options.seed, seconds: AutoSizing.measurementSeconds(budget: budget))
+            measured, batch: r.batchSize ?? options.batchSize, steps: r.seqLength ?? options.seqLength,
+            precision: given.precision ?? options.precision, corpus: corpus, seed: options.seed,
+            seconds: AutoSizing.measurementSeconds(budget: budget))
         let (s, atto) = (clock.now - start).components
         r.budgetSeconds = max(1, budget - (Double(s) + Double(atto) * 1e-18))
         let choice = AutoSizing.choose(r)
