@@ -133,6 +133,9 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertEqual(TrainingFiles.stem(of: "-"), "stdin")
         XCTAssertEqual(TrainingFiles.stem(of: "data/corpus.txt"), "corpus")
         XCTAssertEqual(TrainingFiles.bestPath(for: "m"), "m.best.ckpt")
+        XCTAssertEqual(TrainingFiles.bestPath(for: "runs.d/x.ckpt"), "runs.d/x.best.ckpt")
+        XCTAssertEqual(TrainingFiles.metricsPath(for: "runs.d/m"), "runs.d/m.metrics.jsonl")
+        XCTAssertEqual(TrainingFiles.stem(of: "notes/.hidden"), ".hidden")
     }
 
     /// flock locks belong to an open file, so a second lock in this process meets the first as another

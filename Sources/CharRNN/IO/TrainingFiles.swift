@@ -20,25 +20,27 @@ public enum TrainingFiles {
             return name.isEmpty || name.hasPrefix(".") ? "model" : name
         }
         let name = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? ""
-        let stem = name.lastIndex(of: ".").map { $0 == name.startIndex ? name : String(name[..<$0]) } ?? name
+        let stem = splitExtension(name).stem
         return stem.isEmpty ? "model" : stem
+    }
+
+    /// A path split before its file name's extension: "runs/x.ckpt" → ("runs/x", ".ckpt");
+    /// "m" and "runs.d/m" → (the path, nil); a leading dot of a name is not an extension.
+    public static func splitExtension(_ path: String) -> (stem: String, extension: String?) {
+        let nameStart = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        guard let dot = path.lastIndex(of: "."), dot > nameStart else { return (path, nil) }
+        return (String(path[..<dot]), String(path[dot...]))
     }
 
     /// checkpoints/x.ckpt → checkpoints/x.best.ckpt; m → m.best.ckpt
     public static func bestPath(for output: String) -> String {
-        let slash = output.lastIndex(of: "/")
-        let nameStart = slash.map { output.index(after: $0) } ?? output.startIndex
-        if let dot = output.lastIndex(of: "."), dot > nameStart {
-            return String(output[..<dot]) + ".best" + String(output[dot...])
-        }
-        return output + ".best.ckpt"
+        let (stem, ext) = splitExtension(output)
+        return stem + ".best" + (ext ?? ".ckpt")
     }
 
     /// A run's own metrics log, beside its checkpoint: checkpoints/x.ckpt → checkpoints/x.metrics.jsonl.
     public static func metricsPath(for checkpoint: String) -> String {
-        let nameStart = checkpoint.lastIndex(of: "/").map { checkpoint.index(after: $0) } ?? checkpoint.startIndex
-        let dot = checkpoint.lastIndex(of: ".").flatMap { $0 > nameStart ? $0 : nil }
-        return String(checkpoint[..<(dot ?? checkpoint.endIndex)]) + ".metrics.jsonl"
+        splitExtension(checkpoint).stem + ".metrics.jsonl"
     }
 
     /// How a checkpoint names its log: the file name when the two share a directory, so the pair

@@ -48,10 +48,7 @@ enum ReportCommand {
 
     /// checkpoints/x.ckpt → checkpoints/x.html; x.best.ckpt → x.best.html; m → m.html
     static func defaultOutput(for checkpoint: String) -> String {
-        let slash = checkpoint.lastIndex(of: "/")
-        let nameStart = slash.map { checkpoint.index(after: $0) } ?? checkpoint.startIndex
-        if let dot = checkpoint.lastIndex(of: "."), dot > nameStart { return String(checkpoint[..<dot]) + ".html" }
-        return checkpoint + ".html"
+        TrainingFiles.splitExtension(checkpoint).stem + ".html"
     }
 
     /// The page's directory must exist, and the page replaces only an earlier report (or an empty
