@@ -46,6 +46,13 @@ static inline __m512i pairs_of(__m512 lo, __m512 hi) {
 
 static inline __mmask16 first(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
+/// The 16 words of x[0 ..< 32] as pairs (x[2p], x[2p+1]), elements from `left` on read as zero.
+CHARNN_BF16_TARGET
+static inline __m512i adjacent_pairs(const float *x, long left) {
+    __m512 lo = _mm512_maskz_loadu_ps(first(left), x), hi = _mm512_maskz_loadu_ps(first(left - 16), x + 16);
+    return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+}
+
 /// Zeroes columns width ..< stride of `pairs` rows.
 static void pad(uint32_t *dst, long pairs, long width, long stride) {
     if (width >= stride) return;
@@ -53,18 +60,25 @@ static void pad(uint32_t *dst, long pairs, long width, long stride) {
 }
 
 CHARNN_BF16_TARGET
-void charnn_bf16_pack_interleaved(const float *src, long ld, long k, long width, uint32_t *dst, long stride) {
-    long pairs = (k + 1) / 2;
+void charnn_bf16_pack_interleaved(const float *src, long ld, long k, long width, uint32_t *dst, long panel) {
+    long pairs = (k + 1) / 2, padded = (width + panel - 1) / panel * panel;
     for (long p = 0; p < pairs; p++) {
         const float *lo = src + 2 * p * ld, *hi = lo + ld;
         int hasHigh = 2 * p + 1 < k;
-        for (long j = 0; j < width; j += 16) {
+        // 16 columns at a time across the whole width; masked loads give the padding's zeros.
+        for (long j = 0; j < padded; j += 16) {
             __mmask16 m = first(width - j);
             __m512 l = _mm512_maskz_loadu_ps(m, lo + j), h = hasHigh ? _mm512_maskz_loadu_ps(m, hi + j) : _mm512_setzero_ps();
-            _mm512_mask_storeu_epi32(dst + p * stride + j, m, pairs_of(l, h));
+            __m512i words = pairs_of(l, h);
+            uint32_t *at = dst + (j / panel) * panel * pairs + p * panel + j % panel;
+            if (panel >= 16) {
+                _mm512_storeu_si512(at, words);
+            } else {
+                _mm256_storeu_si256((__m256i *)at, _mm512_castsi512_si256(words));
+                if (j + 8 < padded) _mm256_storeu_si256((__m256i *)(at + 8 * pairs), _mm512_extracti64x4_epi64(words, 1));
+            }
         }
     }
-    pad(dst, pairs, width, stride);
 }
 
 CHARNN_BF16_TARGET
@@ -76,14 +90,21 @@ void charnn_bf16_pack_contiguous(const float *src, long ld, long k, long width, 
     for (long j = 0; j < width; j++) {
         const float *column = src + j * ld;
         for (long p = 0; p < pairs; p += 16) {
-            long left = k - 2 * p;
-            __m512 a = _mm512_maskz_loadu_ps(first(left), column + 2 * p);
-            __m512 b = _mm512_maskz_loadu_ps(first(left - 16), column + 2 * p + 16);
-            __m512i words = (__m512i)_mm512_cvtne2ps_pbh(b, a);
-            _mm512_mask_i32scatter_epi32(dst + p * stride + j, first(pairs - p), rows, words, 4);
+            _mm512_mask_i32scatter_epi32(dst + p * stride + j, first(pairs - p), rows, adjacent_pairs(column + 2 * p, k - 2 * p), 4);
         }
     }
     pad(dst, pairs, width, stride);
+}
+
+CHARNN_BF16_TARGET
+void charnn_bf16_pack_rows(const float *src, long ld, long k, long rows, uint32_t *dst) {
+    long pairs = (k + 1) / 2;
+    for (long r = 0; r < rows; r++) {
+        const float *row = src + r * ld;
+        for (long p = 0; p < pairs; p += 16) {
+            _mm512_mask_storeu_epi32(dst + r * pairs + p, first(pairs - p), adjacent_pairs(row + 2 * p, k - 2 * p));
+        }
+    }
 }
 #else
 /// The bfloat16 nearest to x (ties to even), as its 16 bits; a NaN stays a (quiet) NaN.
@@ -98,10 +119,12 @@ static uint32_t pair_at(const float *lo, const float *hi, int hasHigh) {
     return bf16_bits(*lo) | (hasHigh ? bf16_bits(*hi) << 16 : 0);
 }
 
-void charnn_bf16_pack_interleaved(const float *src, long ld, long k, long width, uint32_t *dst, long stride) {
-    for (long p = 0; p < (k + 1) / 2; p++) {
-        for (long j = 0; j < stride; j++) {
-            dst[p * stride + j] = j < width ? pair_at(src + 2 * p * ld + j, src + (2 * p + 1) * ld + j, 2 * p + 1 < k) : 0;
+void charnn_bf16_pack_interleaved(const float *src, long ld, long k, long width, uint32_t *dst, long panel) {
+    long pairs = (k + 1) / 2, padded = (width + panel - 1) / panel * panel;
+    for (long p = 0; p < pairs; p++) {
+        for (long j = 0; j < padded; j++) {
+            dst[(j / panel) * panel * pairs + p * panel + j % panel] =
+                j < width ? pair_at(src + 2 * p * ld + j, src + (2 * p + 1) * ld + j, 2 * p + 1 < k) : 0;
         }
     }
 }
@@ -113,18 +136,30 @@ void charnn_bf16_pack_contiguous(const float *src, long ld, long k, long width, 
         }
     }
 }
+
+void charnn_bf16_pack_rows(const float *src, long ld, long k, long rows, uint32_t *dst) {
+    long pairs = (k + 1) / 2;
+    for (long r = 0; r < rows; r++) {
+        for (long p = 0; p < pairs; p++) {
+            dst[r * pairs + p] = pair_at(src + r * ld + 2 * p, src + r * ld + 2 * p + 1, 2 * p + 1 < k);
+        }
+    }
+}
 #endif
 
 #if defined(__x86_64__)
 /// R rows of the tile (8, or 4 for short tails); the loops over r unroll into registers.
 #define CHARNN_BF16_TILE_BODY(R)                                                                 \
     __m512 acc0[R], acc1[R];                                                                     \
-    for (int r = 0; r < R; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); } \
+    const uint32_t *row[R];                                                                      \
+    for (int r = 0; r < R; r++) {                                                                \
+        acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); row[r] = a + r * rs;       \
+    }                                                                                            \
     for (long p = 0; p < pairs; p++) {                                                           \
         __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * 32);                                  \
         __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * 32 + 16);                             \
         for (int r = 0; r < R; r++) {                                                            \
-            __m512bh ar = (__m512bh)_mm512_set1_epi32((int)a[p * 8 + r]);                        \
+            __m512bh ar = (__m512bh)_mm512_set1_epi32((int)row[r][p * ps]);                      \
             acc0[r] = _mm512_dpbf16_ps(acc0[r], ar, b0);                                         \
             acc1[r] = _mm512_dpbf16_ps(acc1[r], ar, b1);                                         \
         }                                                                                        \
@@ -133,40 +168,48 @@ void charnn_bf16_pack_contiguous(const float *src, long ld, long k, long width, 
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0; \
     for (int r = 0; r < R && r < rows; r++) {                                                    \
         float *row = c + r * ldc;                                                                \
-        _mm512_mask_storeu_ps(row, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), acc0[r]));  \
-        if (m1) _mm512_mask_storeu_ps(row + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), acc1[r])); \
+        if (add) {                                                                               \
+            acc0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), acc0[r]);                    \
+            if (m1) acc1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), acc1[r]);       \
+        }                                                                                        \
+        _mm512_mask_storeu_ps(row, m0, acc0[r]);                                                 \
+        if (m1) _mm512_mask_storeu_ps(row + 16, m1, acc1[r]);                                    \
     }
 
 CHARNN_BF16_TARGET
-static void tile8(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long rows, long cols) {
+static void tile8(long pairs, const uint32_t *a, long ps, long rs, const uint32_t *b, float *c, long ldc, long rows, long cols,
+                  int add) {
     CHARNN_BF16_TILE_BODY(8)
 }
 
 CHARNN_BF16_TARGET
-static void tile4(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long rows, long cols) {
+static void tile4(long pairs, const uint32_t *a, long ps, long rs, const uint32_t *b, float *c, long ldc, long rows, long cols,
+                  int add) {
     CHARNN_BF16_TILE_BODY(4)
 }
 
 CHARNN_BF16_TARGET
-void charnn_bf16_tile(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long rows, long cols) {
-    if (rows <= 4) tile4(pairs, a, b, c, ldc, rows, cols);
-    else tile8(pairs, a, b, c, ldc, rows, cols);
+void charnn_bf16_tile(long pairs, const uint32_t *a, long ps, long rs, const uint32_t *b, float *c, long ldc,
+                      long rows, long cols, int add) {
+    if (rows <= 4) tile4(pairs, a, ps, rs, b, c, ldc, rows, cols, add);
+    else tile8(pairs, a, ps, rs, b, c, ldc, rows, cols, add);
 }
 #else
 /// Elsewhere the products never come here (charnn_bf16_supported() is 0); the scalar form keeps
 /// the symbol and its meaning.
-void charnn_bf16_tile(long pairs, const uint32_t *a, const uint32_t *b, float *c, long ldc, long rows, long cols) {
+void charnn_bf16_tile(long pairs, const uint32_t *a, long ps, long rs, const uint32_t *b, float *c, long ldc,
+                      long rows, long cols, int add) {
     for (long r = 0; r < rows; r++) {
         for (long j = 0; j < cols; j++) {
             float sum = 0;
             for (long p = 0; p < pairs; p++) {
-                uint32_t x = a[p * 8 + r], y = b[p * 32 + j];
+                uint32_t x = a[p * ps + r * rs], y = b[p * 32 + j];
                 uint32_t xl = x << 16, xh = x & 0xFFFF0000u, yl = y << 16, yh = y & 0xFFFF0000u;
                 float fxl, fxh, fyl, fyh;
                 memcpy(&fxl, &xl, 4); memcpy(&fxh, &xh, 4); memcpy(&fyl, &yl, 4); memcpy(&fyh, &yh, 4);
                 sum += fxl * fyl + fxh * fyh;
             }
-            c[r * ldc + j] += sum;
+            c[r * ldc + j] = add ? c[r * ldc + j] + sum : sum;
         }
     }
 }

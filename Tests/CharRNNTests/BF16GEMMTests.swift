@@ -134,4 +134,31 @@ final class BF16GEMMTests: XCTestCase {
         XCTAssertTrue(c[0].isNaN)
         XCTAssertEqual(c[1], .infinity)
     }
+
+    /// β = 0 does not read C (as BLAS and the fp32 `gemm`): a C full of NaN is replaced, whether
+    /// the product is one block of k or several, by exactly the result into a zeroed C; β = 2 doubles C first.
+    func testBetaZeroOverwritesAndOtherBetasScale() {
+        var rng = SplitMix64(seed: 11)
+        for (m, n, k, ta) in [(9, 40, 7, Transpose.none), (12, 33, 600, .none), (10, 20, 300, .transposed)] {
+            let lda = ta == .none ? k : m
+            let a = (0..<((ta == .none ? m : k) * lda)).map { _ in rng.nextUniform(bound: 1) }
+            let b = (0..<(k * n)).map { _ in rng.nextUniform(bound: 1) }
+            let zeroed = FloatBuffer(count: m * n), poisoned = FloatBuffer([Float](repeating: .nan, count: m * n))
+            gemmBF16(ta, .none, m: m, n: n, k: k, a, lda: lda, b, ldb: n, beta: 1, zeroed.base, ldc: n)
+            gemmBF16(ta, .none, m: m, n: n, k: k, a, lda: lda, b, ldb: n, beta: 0, poisoned.base, ldc: n)
+            XCTAssertEqual(poisoned.array, zeroed.array, "m=\(m) n=\(n) k=\(k) \(ta)")
+            let c0 = (0..<(m * n)).map { _ in Float(rng.nextUniform(bound: 1)) }
+            let doubled = FloatBuffer(c0), added = FloatBuffer(c0.map { 2 * $0 })
+            gemmBF16(ta, .none, m: m, n: n, k: k, a, lda: lda, b, ldb: n, beta: 2, doubled.base, ldc: n)
+            gemmBF16(ta, .none, m: m, n: n, k: k, a, lda: lda, b, ldb: n, beta: 1, added.base, ldc: n)
+            XCTAssertEqual(doubled.array, added.array, "m=\(m) n=\(n) k=\(k) \(ta)")
+        }
+        let packed = PackedBF16Operand(fitting: 300, 24), a = (0..<(5 * 300)).map { _ in rng.nextUniform(bound: 1) }
+        let b = (0..<(300 * 24)).map { _ in rng.nextUniform(bound: 1) }
+        packed.pack(.none, b, ldb: 24, k: 300, n: 24)
+        let zeroed = FloatBuffer(count: 5 * 24), poisoned = FloatBuffer([Float](repeating: .nan, count: 5 * 24))
+        gemmBF16(.none, m: 5, a, lda: 300, packed: packed, beta: 1, zeroed.base, ldc: 24)
+        gemmBF16(.none, m: 5, a, lda: 300, packed: packed, beta: 0, poisoned.base, ldc: 24)
+        XCTAssertEqual(poisoned.array, zeroed.array, "prepacked")
+    }
 }

@@ -22,10 +22,10 @@ func gemmBF16(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
               _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
               beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallelism.threads) {
     guard m > 0, n > 0 else { return }
-    scale(c, rows: m, cols: n, ldc: ldc, by: beta)
-    guard k > 0 else { return }
+    guard k > 0 else { return scale(c, rows: m, cols: n, ldc: ldc, by: beta) }
     precondition(Precision.bf16Hardware, "bf16 products on a CPU without AVX-512 BF16")
-    BF16Product(transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+    if beta != 0 { scale(c, rows: m, cols: n, ldc: ldc, by: beta) }
+    BF16Product(transA: transA, transB: transB, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, overwrite: beta == 0)
         .run(m: m, n: n, threads: threads)
 }
 
@@ -68,10 +68,10 @@ func gemmBF16(_ transA: Transpose, m: Int, _ a: UnsafePointer<Float>, lda: Int, 
               beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallelism.threads) {
     let n = b.n, k = b.k
     guard m > 0, n > 0 else { return }
-    scale(c, rows: m, cols: n, ldc: ldc, by: beta)
-    guard k > 0 else { return }
+    guard k > 0 else { return scale(c, rows: m, cols: n, ldc: ldc, by: beta) }
     precondition(Precision.bf16Hardware, "bf16 products on a CPU without AVX-512 BF16")
-    var op = BF16Product(transA: transA, transB: .none, k: k, a: a, lda: lda, b: a, ldb: 0, c: c, ldc: ldc)
+    if beta != 0 { scale(c, rows: m, cols: n, ldc: ldc, by: beta) }
+    var op = BF16Product(transA: transA, transB: .none, k: k, a: a, lda: lda, b: a, ldb: 0, c: c, ldc: ldc, overwrite: beta == 0)
     op.prepacked = b
     op.run(m: m, n: n, threads: threads)
 }
@@ -83,6 +83,8 @@ private struct BF16Product: @unchecked Sendable {
     let a: UnsafePointer<Float>, lda: Int
     let b: UnsafePointer<Float>, ldb: Int
     let c: UnsafeMutablePointer<Float>?, ldc: Int
+    /// C's old value is not read: the first block of k stores its sums, so beta 0 needs no zeroing pass.
+    var overwrite = false
     var prepacked: PackedBF16Operand? = nil
 
     /// The larger side split into stripes aligned to the tile, one per thread, as `gemm` splits.
@@ -117,7 +119,7 @@ private struct BF16Product: @unchecked Sendable {
                     while ic < rows.upperBound {
                         let mc = min(rowBlock, rows.upperBound - ic)
                         packA(into: packedA, i0: ic, mc: mc, p0: 2 * pb, pairs: pairs)
-                        tiles(a: packedA, b: blockB, pairs: pairs, i0: ic, mc: mc, j0: jc, nc: nc)
+                        tiles(a: packedA, b: blockB, pairs: pairs, i0: ic, mc: mc, j0: jc, nc: nc, add: pb > 0 || !overwrite)
                         ic += mc
                     }
                     pb += pairs
@@ -127,14 +129,18 @@ private struct BF16Product: @unchecked Sendable {
         }
     }
 
-    /// C[i0 ..< i0+mc, j0 ..< j0+nc] += the packed blocks' product, one register tile at a time.
-    private func tiles(a: UnsafePointer<UInt32>, b: UnsafePointer<UInt32>, pairs: Int, i0: Int, mc: Int, j0: Int, nc: Int) {
+    /// C[i0 ..< i0+mc, j0 ..< j0+nc] += the packed blocks' product (= when not `add`), one register tile at a time.
+    /// A's block is in rows (op(A) = A, no transposition needed) or in 8-row panels; either way
+    /// rows ir ..< ir+8 start at ir · pairs.
+    private func tiles(a: UnsafePointer<UInt32>, b: UnsafePointer<UInt32>, pairs: Int, i0: Int, mc: Int, j0: Int, nc: Int,
+                       add: Bool) {
+        let (pairStride, rowStride) = transA == .none ? (1, pairs) : (tileRows, 1)
         var jr = 0
         while jr < nc {
             var ir = 0
             while ir < mc {
-                charnn_bf16_tile(pairs, a + ir * pairs, b + jr * pairs, c! + (i0 + ir) * ldc + j0 + jr, ldc,
-                                 min(tileRows, mc - ir), min(tileCols, nc - jr))
+                charnn_bf16_tile(pairs, a + ir * pairs, pairStride, rowStride, b + jr * pairs, c! + (i0 + ir) * ldc + j0 + jr,
+                                 ldc, min(tileRows, mc - ir), min(tileCols, nc - jr), add ? 1 : 0)
                 ir += tileRows
             }
             jr += tileCols
@@ -144,30 +150,26 @@ private struct BF16Product: @unchecked Sendable {
     /// op(B)[p0 ..< p0+2·pairs, j0 ..< j0+nc] as 32-column panels of `pairs` pair-rows each.
     func packB(into dst: UnsafeMutablePointer<UInt32>, p0: Int, pairs: Int, j0: Int, nc: Int) {
         let kc = min(2 * pairs, k - p0)
+        if transB == .none {
+            charnn_bf16_pack_interleaved(b + p0 * ldb + j0, ldb, kc, nc, dst, tileCols)
+            return
+        }
         var jr = 0
         while jr < nc {
-            let width = min(tileCols, nc - jr), panel = dst + jr * pairs
-            if transB == .none {
-                charnn_bf16_pack_interleaved(b + p0 * ldb + j0 + jr, ldb, kc, width, panel, tileCols)
-            } else {
-                charnn_bf16_pack_contiguous(b + (j0 + jr) * ldb + p0, ldb, kc, width, panel, tileCols)
-            }
+            charnn_bf16_pack_contiguous(b + (j0 + jr) * ldb + p0, ldb, kc, min(tileCols, nc - jr), dst + jr * pairs, tileCols)
             jr += tileCols
         }
     }
 
-    /// op(A)[i0 ..< i0+mc, p0 ..< p0+2·pairs] as 8-row panels of `pairs` pair-rows each.
+    /// op(A)[i0 ..< i0+mc, p0 ..< p0+2·pairs]: A's rows as they are (pairs in order, `pairs` words
+    /// a row) when op(A) = A, or 8-row panels of `pairs` pair-rows each when op(A) = Aᵀ. In rows,
+    /// the last tile's rows past mc are left as they are: the tile computes them and stores none.
     private func packA(into dst: UnsafeMutablePointer<UInt32>, i0: Int, mc: Int, p0: Int, pairs: Int) {
         let kc = min(2 * pairs, k - p0)
-        var ir = 0
-        while ir < mc {
-            let height = min(tileRows, mc - ir), panel = dst + ir * pairs
-            if transA == .none {
-                charnn_bf16_pack_contiguous(a + (i0 + ir) * lda + p0, lda, kc, height, panel, tileRows)
-            } else {
-                charnn_bf16_pack_interleaved(a + p0 * lda + i0 + ir, lda, kc, height, panel, tileRows)
-            }
-            ir += tileRows
+        if transA == .none {
+            charnn_bf16_pack_rows(a + i0 * lda + p0, lda, kc, mc, dst)
+        } else {
+            charnn_bf16_pack_interleaved(a + p0 * lda + i0, lda, kc, mc, dst, tileRows)
         }
     }
 }
