@@ -59,11 +59,11 @@ public enum AutoSizing {
     public static let charactersPerParameter = 2.0
 
     /// Updates: the budget must also give the model this many optimizer steps. A bigger model learns
-    /// more per update, but not from nothing: on the complete works in 4 min (loaded machine, cosine
-    /// from 4e-3) 2×256 reached 1.595 nats/char in 1,795 updates where 2×128 reached 1.641 in 3,980,
-    /// while 2×320 cut off at 970 updates (from 1.8e-3, dropout 0.2) stopped at 2.00 on Tiny
-    /// Shakespeare. 1,500 keeps a margin above the thousand or so that is too few.
-    public static let minimumIterations = 1500.0
+    /// more per update, but not from nothing, and below a few thousand updates the updates count
+    /// for more than the size: on Tiny Shakespeare in 5 min, 2×256 reached 1.493 nats/char in 3,668
+    /// updates, 2×320 1.517 in 2,425 and 2×384 1.517 in 1,757; on the complete works in 4 min,
+    /// 2×192 reached 1.526 in 4,758, 2×256 1.525 in 2,876 and 2×320 only 1.570 in 1,941.
+    public static let minimumIterations = 3000.0
 
     /// Data: at most this many parameters per training character. char-rnn's advice is about as
     /// many parameters as characters; with the dropout this rule adds, up to about three times
@@ -72,13 +72,22 @@ public enum AutoSizing {
 
     /// Predicted training throughput of `config`: the measured rate scaled by the FLOPs per
     /// character (`Benchmark.flopsPerCharacter`), and by how much better the kernels use the CPU
-    /// on larger products: `charnn bench` measured 171 GFLOP/s at H = 128 and 236 at H = 512 for
-    /// the LSTM (209 → 264 GRU), about (H/128)^0.2, taken as flat outside 64…512.
+    /// on larger products: `make bench-compare` measured 137 GFLOP/s at H = 128 and 169 at H = 512
+    /// for the LSTM in fp32 (107 → 167 GRU, 144 → 168 RNN), about (H/128)^0.15, taken as flat
+    /// outside 64…512.
     public static func predictedCharsPerSecond(_ config: ModelConfig, measured: ModelConfig, rate: Double) -> Double {
-        func efficiency(_ h: Int) -> Double { pow(Double(min(max(h, 64), 512)) / 128, 0.2) }
+        func efficiency(_ h: Int) -> Double { pow(Double(min(max(h, 64), 512)) / 128, 0.15) }
         let ratio = Benchmark.flopsPerCharacter(measured).charnn / Benchmark.flopsPerCharacter(config).charnn
         return rate * ratio * efficiency(config.hidden) / efficiency(measured.hidden)
     }
+
+    /// The part of the budget validation may take: `evalEvery` plans about 20 passes within it
+    /// (at least 4, which exceed it only when the validation split is large for the budget).
+    public static let validationShare = 0.05
+
+    /// The part of the budget left for training steps. The same share whatever the corpus, so more
+    /// data never leaves less time to train.
+    public static func trainingSeconds(budget: Double) -> Double { budget * (1 - validationShare) }
 
     /// The largest candidate hidden size that the time (characters per parameter and updates) and
     /// the data can feed; the smallest when none can. More time or more data never gives a smaller one.
@@ -87,7 +96,8 @@ public enum AutoSizing {
         for h in candidateHidden {
             let config = ModelConfig(cell: cell, layers: layers, hidden: h, vocabularySize: r.measured.vocabularySize)
             let p = Double(config.parameterCount)
-            let characters = predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond) * r.budgetSeconds
+            let rate = predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond)
+            let characters = rate * trainingSeconds(budget: r.budgetSeconds)
             let updates = characters / Double((r.batchSize ?? 50) * (r.seqLength ?? 50))
             if characters >= charactersPerParameter * p && updates >= minimumIterations
                 && p <= parametersPerCharacter * Double(r.trainCharacters) { chosen = h }
@@ -115,12 +125,12 @@ public enum AutoSizing {
         Float(4e-3 * min(1, (256.0 / Double(hidden)).squareRoot()))
     }
 
-    /// About 20 validations a run, fewer when each would take more than 5 % of the budget's share
-    /// (a validation pass is forward only: about a third of a training step's work per character),
-    /// never fewer than 4 so early stopping has something to go on.
+    /// About 20 validations a run, fewer when each would take more than its part of
+    /// `validationShare` (a validation pass is forward only: about a third of a training step's
+    /// work per character), never fewer than 4 so early stopping has something to go on.
     public static func evalEvery(iterations: Double, validationCharacters: Int, charsPerSecond: Double, budgetSeconds: Double) -> Int {
         let validationSeconds = Double(validationCharacters) / (3 * charsPerSecond)
-        let affordable = validationSeconds > 0 ? 0.05 * budgetSeconds / validationSeconds : 20
+        let affordable = validationSeconds > 0 ? validationShare * budgetSeconds / validationSeconds : 20
         let count = min(20, max(4, affordable))
         return max(1, Int(min(1e15, (iterations / count).rounded(.down))))  // an endless --time is no trap
     }
@@ -131,7 +141,7 @@ public enum AutoSizing {
         let hidden = r.hidden ?? hiddenSize(cell: cell, layers: layers, request: r)
         var config = ModelConfig(cell: cell, layers: layers, hidden: hidden, vocabularySize: r.measured.vocabularySize)
         let rate = predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond)
-        let characters = rate * r.budgetSeconds
+        let characters = rate * trainingSeconds(budget: r.budgetSeconds)
         let epochs = characters / Double(max(1, r.trainCharacters))
         let ratio = Double(config.parameterCount) / Double(max(1, r.trainCharacters))
         config.dropout = r.dropout ?? dropout(epochs: epochs, parametersPerCharacter: ratio, layers: layers)
