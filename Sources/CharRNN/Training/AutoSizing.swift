@@ -72,9 +72,9 @@ public enum AutoSizing {
 
     /// Predicted training throughput of `config`: the measured rate scaled by the FLOPs per
     /// character (`Benchmark.flopsPerCharacter`), and by how much better the kernels use the CPU
-    /// on larger products: `make bench-compare` measured 137 GFLOP/s at H = 128 and 169 at H = 512
-    /// for the LSTM in fp32 (107 → 167 GRU, 144 → 168 RNN), about (H/128)^0.15, taken as flat
-    /// outside 64…512.
+    /// on larger products: two runs of `make bench-compare` here measured 137-152 GFLOP/s at
+    /// H = 128 and 169-173 at H = 512 for the LSTM in fp32, about (H/128)^0.1 to ^0.15 (more for
+    /// the GRU, 107-140 → 166-167), taken as ^0.15 and flat outside 64…512.
     public static func predictedCharsPerSecond(_ config: ModelConfig, measured: ModelConfig, rate: Double) -> Double {
         func efficiency(_ h: Int) -> Double { pow(Double(min(max(h, 64), 512)) / 128, 0.15) }
         let ratio = Benchmark.flopsPerCharacter(measured).charnn / Benchmark.flopsPerCharacter(config).charnn
