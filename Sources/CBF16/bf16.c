@@ -151,15 +151,15 @@ void charnn_bf16_pack_rows(const float *src, long ld, long k, long rows, uint32_
 /// R rows of the tile (8, or 4 for short tails); the loops over r unroll into registers.
 #define CHARNN_BF16_TILE_BODY(R)                                                                 \
     __m512 acc0[R], acc1[R];                                                                     \
-    const uint32_t *row[R];                                                                      \
+    const uint32_t *arow[R];                                                                     \
     for (int r = 0; r < R; r++) {                                                                \
-        acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); row[r] = a + r * rs;       \
+        acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); arow[r] = a + r * rs;      \
     }                                                                                            \
     for (long p = 0; p < pairs; p++) {                                                           \
         __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * 32);                                  \
         __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * 32 + 16);                             \
         for (int r = 0; r < R; r++) {                                                            \
-            __m512bh ar = (__m512bh)_mm512_set1_epi32((int)row[r][p * ps]);                      \
+            __m512bh ar = (__m512bh)_mm512_set1_epi32((int)arow[r][p * ps]);                     \
             acc0[r] = _mm512_dpbf16_ps(acc0[r], ar, b0);                                         \
             acc1[r] = _mm512_dpbf16_ps(acc1[r], ar, b1);                                         \
         }                                                                                        \
