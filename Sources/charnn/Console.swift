@@ -10,8 +10,6 @@ enum ExitCode {
     static let success: Int32 = 0
     static let failure: Int32 = 1      // a data or runtime error
     static let usage: Int32 = 64       // EX_USAGE: the command line was wrong
-    static let interrupted: Int32 = 130
-    static let terminated: Int32 = 143
 }
 
 /// A runtime or data error for the user: printed as one line, exit 1.
@@ -34,9 +32,14 @@ enum Console {
         writeStderr("charnn: note: \(message)\n")
     }
 
+    /// Writes to stderr until a write fails (a reader that exited, a full disk): from then on
+    /// nothing more is written there, and the run goes on; progress is never worth a run.
     static func writeStderr(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        guard !stderrBroken else { return }
+        stderrBroken = StreamWriter.write(Array(text.utf8), to: STDERR_FILENO) != 0
     }
+
+    nonisolated(unsafe) private static var stderrBroken = false
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
@@ -61,8 +64,9 @@ enum Console {
     }
 }
 
-/// Set by SIGINT / SIGTERM; the trainer checks it between iterations so that it can finish the
-/// step and write a resumable checkpoint before exiting.
+/// Set by SIGINT, SIGTERM and SIGHUP (a closed terminal, a dropped ssh session); the trainer checks
+/// it between iterations so that it can finish the step and write a resumable checkpoint before
+/// exiting. The handlers are set even where the shell started the process with SIGINT ignored (`cmd &`).
 enum Interruption {
     nonisolated(unsafe) static var signal: Int32 = 0
 
@@ -71,12 +75,16 @@ enum Interruption {
             if Interruption.signal != 0 { _exit(128 + sig) }  // a second signal: stop at once
             Interruption.signal = sig
         }
-        Glibc.signal(SIGINT, handler)
-        Glibc.signal(SIGTERM, handler)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(sig, handler) }
     }
 
+    /// For training: a reader of the progress or the metrics log that exits is a failed write
+    /// there, not a lost run.
+    static func ignoreBrokenPipes() { Glibc.signal(SIGPIPE, SIG_IGN) }
+
     static var requested: Bool { signal != 0 }
-    static var exitCode: Int32 { signal == SIGTERM ? ExitCode.terminated : ExitCode.interrupted }
+    /// 128 + the signal, as the shell reports a process the signal ended.
+    static var exitCode: Int32 { 128 + signal }
 }
 
 /// Loads a text for a command, normalised as `normalization` says, naming the file in any text error

@@ -4,23 +4,26 @@
 import CharRNN
 import Foundation
 
-/// Appends JSON lines to a file, creating it if needed.
+/// The run's metrics log: JSON lines appended whole or not at all (CharRNN's AppendLog).
 final class MetricsFile {
-    let path: String
-    private let handle: FileHandle
+    let log: AppendLog
+    var path: String { log.path }
 
-    /// Opened for appending (O_APPEND), so a pipe or terminal works too. With `startFresh` (a new
-    /// run's own log, which the output checks have found to be a charnn metrics log if anything) an
-    /// earlier log there is emptied first: one log per run.
+    /// Opened for appending, so a pipe or terminal works too. With `startFresh` (a new run's own log,
+    /// which the output checks have found to be a charnn metrics log if anything) an earlier log there
+    /// is emptied first: one log per run.
     init(path: String, startFresh: Bool = false) throws {
-        self.path = path
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (startFresh ? O_TRUNC : 0), 0o644)
-        guard fd >= 0 else { throw RuntimeError("cannot create metrics file \(path): \(String(cString: strerror(errno)))") }
-        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do {
+            log = try AppendLog(path: path, truncate: startFresh)
+        } catch FileWriteError.failed(_, let reason) {
+            throw RuntimeError("cannot write the metrics log \(path): \(reason)")
+        }
     }
 
-    func append(_ fields: [(key: String, value: JSONValue)]) {
-        handle.write(Data((JSONValue.object(fields).text + "\n").utf8))
+    /// False once a write has failed (nothing more is written).
+    @discardableResult
+    func append(_ fields: [(key: String, value: JSONValue)]) -> Bool {
+        log.append(JSONValue.object(fields).text)
     }
 }
 
@@ -31,6 +34,9 @@ final class ProgressDisplay {
     private var lastStep: StepReport?
     private var lineOpen = false
     private var validationLoss: Double?
+    /// Why the metrics log could not be written (not a closed pipe, which only ends the log): the
+    /// run stops, saves and fails with this.
+    private(set) var metricsFailure: String?
 
     init(live: Bool, config: ModelConfig, metrics: MetricsFile?) {
         self.live = live
@@ -70,7 +76,7 @@ final class ProgressDisplay {
             } else {
                 line(text)
             }
-            metrics?.append([("iteration", JSONValue(r.iteration)), ("epoch", JSONValue(r.epoch)),
+            record([("iteration", JSONValue(r.iteration)), ("epoch", JSONValue(r.epoch)),
                              ("train_loss", JSONValue(r.trainLoss)), ("elapsed_s", JSONValue(r.elapsedSeconds)),
                              ("time_s", JSONValue(r.trainingSeconds)), ("chars_per_s", JSONValue(r.charsPerSecond)),
                              ("lr", JSONValue(Double(r.learningRate))), ("grad_norm", JSONValue(r.gradientNorm))])
@@ -84,9 +90,22 @@ final class ProgressDisplay {
                            ("time_s", JSONValue(s.trainingSeconds)), ("chars_per_s", JSONValue(s.charsPerSecond))]
             }
             fields.append(("val_loss", JSONValue(v.loss)))
-            metrics?.append(fields)
+            record(fields)
         case .saved(let path):
             if !live { line("saved \(path)") }
+        }
+    }
+
+    /// One metrics line; a reader of the log that exited ends the log with one warning, any other
+    /// failure (a full disk) stops the run.
+    private func record(_ fields: [(key: String, value: JSONValue)]) {
+        guard let metrics, metricsFailure == nil, metrics.log.failure == nil else { return }
+        guard !metrics.append(fields), let code = metrics.log.failure else { return }
+        let reason = StreamWriter.reason(code)
+        if code == EPIPE {
+            line("charnn: warning: the metrics log \(metrics.path) was closed (\(reason)); training goes on without it")
+        } else {
+            metricsFailure = "cannot write the metrics log \(metrics.path): \(reason)"
         }
     }
 

@@ -100,4 +100,11 @@ func run(_ words: [String]) -> Int32 {
     return ExitCode.failure
 }
 
-exit(run(Array(CommandLine.arguments.dropFirst())))
+/// A command's status, or 1 with one line when what it printed could not be written (a full disk).
+func finishStandardOutput(_ status: Int32) -> Int32 {
+    guard fflush(stdout) != 0 || ferror(stdout) != 0 else { return status }
+    Console.error("cannot write standard output: \(StreamWriter.reason(errno))")
+    return status == ExitCode.success ? ExitCode.failure : status
+}
+
+exit(finishStandardOutput(run(Array(CommandLine.arguments.dropFirst()))))

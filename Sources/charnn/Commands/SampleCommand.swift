@@ -167,13 +167,10 @@ final class StandardOutput {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { if errno == EINTR { continue }; exit(ExitCode.failure) }
-                offset += n
-            }
+        let code = StreamWriter.write(buffer, to: STDOUT_FILENO)
+        if code != 0 {
+            Console.error("cannot write standard output: \(StreamWriter.reason(code))")
+            exit(ExitCode.failure)
         }
         buffer.removeAll(keepingCapacity: true)
     }

@@ -82,6 +82,8 @@ enum TrainCommand {
 
     static func run(_ v: Validated) throws -> Int32 {
         Parallelism.threads = v.threads
+        Interruption.install()  // before any work: a signal while the corpus loads still ends the run with a checkpoint
+        Interruption.ignoreBrokenPipes()
         let start = try v.resumePath.map { try resume($0, v) } ?? newRun(v)
 
         // The last input check (a text too short to train on) comes before the outputs are made safe.
@@ -100,8 +102,11 @@ enum TrainCommand {
         let stop = v.request.stopCondition(options: start.options, automatic: start.automatic)
 
         let display = ProgressDisplay(live: Console.stderrIsTerminal, config: start.model.config, metrics: files.metrics)
-        Interruption.install()
-        let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
+        let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested || display.metricsFailure != nil },
+                                      report: display.handle)
+        if let failure = display.metricsFailure {
+            throw RuntimeError("\(failure); training stopped at iteration \(summary.iterations) and saved \(output)")
+        }
         display.finish(summary, output: output, bestOutput: TrainingFiles.bestPath(for: output), patience: trainer.options.patience)
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
     }
@@ -166,11 +171,11 @@ enum TrainCommand {
     /// Refuses a model and batch that cannot fit in this machine's memory, before allocating them.
     static func checkMemory(_ config: ModelConfig, _ options: TrainingOptions, _ characters: Int) throws {
         let needed = Trainer.estimatedBytes(config: config, options: options, characters: characters)
-        let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        guard needed > available * 9 / 10 else { return }
+        let limit = MemoryLimit.current()
+        guard needed > limit.bytes * 9 / 10 else { return }
         let gib = { (n: Int) in String(format: "%.1f GiB", Double(n) / 1_073_741_824) }
         throw RuntimeError("a \(config.cell.rawValue) \(config.layers)×\(config.hidden) model with batch \(options.batchSize) × "
-                           + "sequence \(options.seqLength) needs about \(gib(needed)) but this machine has \(gib(available)); "
+                           + "sequence \(options.seqLength) needs about \(gib(needed)) but \(limit.source.phrase) \(gib(limit.bytes)); "
                            + "use a smaller --hidden, --layers, --batch-size or --seq-length")
     }
 }

@@ -1,0 +1,68 @@
+// Writes that fail under a run, through the library's seams: a log line cut short by a full disk is
+// taken back whole, and the memory limit that applies is the tightest of the machine's, the rlimits'
+// and the control group's.
+
+import Foundation
+import XCTest
+@testable import CharRNN
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class StreamFailureTests: XCTestCase {
+    private var scratch: TemporaryDirectory!
+
+    override func setUpWithError() throws { scratch = try TemporaryDirectory(prefix: "stream-failure-tests") }
+
+    override func tearDownWithError() throws { scratch.remove() }
+
+    /// A writer that writes `allowance` bytes in all, then fails with ENOSPC, as a filling disk does.
+    private func fillingDisk(allowance: Int) -> AtomicFile.Writer {
+        var left = allowance
+        return { fd, base, count in
+            guard left > 0 else { errno = ENOSPC; return -1 }
+            let n = write(fd, base, min(count, left))
+            left -= max(0, n)
+            return n
+        }
+    }
+
+    /// The second line fits only in part: the log keeps the first line alone, reports ENOSPC, and
+    /// writes nothing after (a later line that would fit does not land after a gap).
+    func testLineCutShortByAFullDiskIsTakenBack() throws {
+        let path = scratch.path + "/m.metrics.jsonl"
+        try Data("{\"iteration\":1}\n".utf8).write(to: URL(fileURLWithPath: path))
+        let log = try AppendLog(path: path, truncate: false, writer: fillingDisk(allowance: 20))
+        XCTAssertTrue(log.append("{\"iteration\":2}"))
+        XCTAssertFalse(log.append("{\"iteration\":3,\"train_loss\":2.5}"))
+        XCTAssertEqual(log.failure, ENOSPC)
+        XCTAssertFalse(log.append("{}"))
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "{\"iteration\":1}\n{\"iteration\":2}\n")
+    }
+
+    /// A FIFO that no process reads is refused at once (opening it for writing would wait forever).
+    func testFIFOWithoutAReaderIsRefused() throws {
+        let path = scratch.path + "/f"
+        XCTAssertEqual(mkfifo(path, 0o644), 0)
+        XCTAssertThrowsError(try AppendLog(path: path, truncate: false)) { error in
+            XCTAssertEqual(error as? FileWriteError, .failed(path: path, reason: "it is a FIFO no process reads"))
+        }
+    }
+
+    func testTightestMemoryLimitWins() {
+        let gib = 1 << 30
+        XCTAssertEqual(MemoryLimit.tightest(physical: 24 * gib, addressSpace: nil, data: nil, controlGroup: nil),
+                       MemoryLimit(bytes: 24 * gib, source: .physical))
+        XCTAssertEqual(MemoryLimit.tightest(physical: 24 * gib, addressSpace: (4 * gib, 1 * gib), data: (8 * gib, 0), controlGroup: 16 * gib),
+                       MemoryLimit(bytes: 3 * gib, source: .addressSpace))
+        XCTAssertEqual(MemoryLimit.tightest(physical: 24 * gib, addressSpace: (4 * gib, 5 * gib), data: nil, controlGroup: nil),
+                       MemoryLimit(bytes: 0, source: .addressSpace))
+        XCTAssertEqual(MemoryLimit.tightest(physical: 24 * gib, addressSpace: nil, data: (8 * gib, 2 * gib), controlGroup: 2 * gib),
+                       MemoryLimit(bytes: 2 * gib, source: .controlGroup))
+        XCTAssertEqual(MemoryLimit.parseControlGroupLimit("max\n"), nil)
+        XCTAssertEqual(MemoryLimit.parseControlGroupLimit("9223372036854771712\n"), nil)
+        XCTAssertEqual(MemoryLimit.parseControlGroupLimit("2147483648\n"), 2 * gib)
+        XCTAssertEqual(MemoryLimit.statusField("VmSize", in: "Name:\tx\nVmSize:\t  123456 kB\nVmData:\t 10 kB\n"), 123_456 * 1024)
+    }
+}
