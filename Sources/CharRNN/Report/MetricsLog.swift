@@ -24,8 +24,7 @@ public struct MetricsLog: Sendable, Equatable {
     /// the history of the model in the checkpoint.
     public init(parsing data: Data) {
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                  let iteration = (object["iteration"] as? NSNumber)?.intValue else {
+            guard let (object, iteration) = MetricsLog.parse(line) else {
                 skippedLines += 1
                 continue
             }
@@ -42,8 +41,32 @@ public struct MetricsLog: Sendable, Equatable {
         }
     }
 
+    /// Reads the log at `path`, a regular file: a pipe or terminal (a log written to /dev/stdout)
+    /// holds nothing to read back, and reading it would wait on the keyboard.
     public init(contentsOf path: String) throws {
+        if let status = FileStatus(path: path), !status.isRegular, !status.isDirectory {
+            throw FileError.unreadable(path: path, reason: "not a regular file")
+        }
         self.init(parsing: Data(try readFileBytes(path)))
+    }
+
+    /// The lines of the log at `path` that a checkpoint at `iteration` continues from: each metrics
+    /// line up to that iteration, in order (the parser's rule then drops lines a resumed run went back
+    /// over). A run resumed into a new checkpoint starts its own log with them, so its report is whole.
+    /// Nothing for a log that is not a regular file or cannot be read.
+    public static func history(ofLogAt path: String, through iteration: Int) -> [String] {
+        guard FileStatus(path: path)?.isRegular == true, let bytes = try? readFileBytes(path) else { return [] }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard let (_, i) = parse(line), i <= iteration else { return nil }
+            return String(decoding: line, as: UTF8.self)
+        }
+    }
+
+    /// A line's JSON object and its iteration; nil for a line that is not a metrics object.
+    static func parse<Line: Collection<UInt8>>(_ line: Line) -> (object: [String: Any], iteration: Int)? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+              let iteration = (object["iteration"] as? NSNumber)?.intValue else { return nil }
+        return (object, iteration)
     }
 
     static func add(_ point: MetricsPoint, to series: inout [MetricsPoint]) {

@@ -90,7 +90,7 @@ enum TrainCommand {
         let trainer = try Trainer(model: start.model, vocabulary: start.vocabulary, corpus: start.corpus.corpus, options: start.options,
                                   resuming: start.snapshot)
         let files = try TrainingOutputs(v.args, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
-                                        resumedLog: start.snapshot?.options.metricsLog)
+                                        resumed: start.snapshot.map { ($0.options.metricsLog, $0.progress.iteration) })
         defer { files.release() }
         let output = files.output
         trainer.metricsLog = files.recordedMetricsPath
@@ -107,7 +107,9 @@ enum TrainCommand {
         if let failure = display.metricsFailure {
             throw RuntimeError("\(failure); training stopped at iteration \(summary.iterations) and saved \(output)")
         }
-        display.finish(summary, output: output, bestOutput: TrainingFiles.bestPath(for: output), patience: trainer.options.patience)
+        let bestOutput = TrainingFiles.bestPath(for: output)
+        display.finish(summary, output: output, bestOutput: bestOutput,
+                       bestHolder: TrainingFiles.bestHolder(bestOutput: bestOutput, resume: v.resumePath), patience: trainer.options.patience)
         return summary.interrupted ? Interruption.exitCode : ExitCode.success
     }
 

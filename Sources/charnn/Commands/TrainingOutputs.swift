@@ -15,11 +15,17 @@ final class TrainingOutputs {
     /// Checks in this order: the output's directory, identity and kind of every output, a write
     /// probe, the locks (so a second run names the first), then checkpoints that exist already.
     /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
-    /// The metrics log is --metrics, else the log `resumedLog` (the resumed checkpoint's) names, else
-    /// the output's own; a new run's own log starts empty.
-    init(_ args: ParsedArguments, corpus: [String], resume: String?, resumedLog: String?) throws {
-        if let explicit = args.string("--output") ?? resume {
+    /// The metrics log is TrainingFiles.metricsLogPlan's (`resumed`: the resumed checkpoint's log and iteration).
+    init(_ args: ParsedArguments, corpus: [String], resume: String?, resumed: (log: String?, iteration: Int)?) throws {
+        if let explicit = args.string("--output") {
             output = explicit
+            try TrainingFiles.checkBestNotReplaced(resume: resume, output: output)
+        } else if let resume {
+            output = TrainingFiles.resumedOutput(for: resume)
+            if output != resume {
+                Console.note("\(resume) is a best checkpoint, which only a better one replaces; this run writes its latest "
+                             + "state to \(output)")
+            }
         } else {
             let stem = TrainingFiles.stem(of: args.positionals[0])
             output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
@@ -28,10 +34,8 @@ final class TrainingOutputs {
             }
         }
         try TrainingOutputs.checkDirectory(output)
-        let given = args.string("--metrics")
-        var resumedLogPath: String?
-        if let resume, let resumedLog { resumedLogPath = TrainingFiles.resolvedLogPath(resumedLog, checkpoint: resume) }
-        let metricsPath = given ?? resumedLogPath ?? TrainingFiles.metricsPath(for: output)
+        let plan = TrainingFiles.metricsLogPlan(given: args.string("--metrics"), resume: resume, resumedLog: resumed?.log, output: output)
+        let metricsPath = plan.path
         recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
         let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
                                                 force: args.flag("--force"))
@@ -44,7 +48,10 @@ final class TrainingOutputs {
             locks.append(try CheckpointLock(checkpoint: checkpoint))
         }
         try safety.checkExistingCheckpoints()
-        metrics = try MetricsFile(path: metricsPath, startFresh: given == nil && resume == nil)
+        metrics = try MetricsFile(path: metricsPath, startFresh: plan.startFresh)
+        if let source = plan.historyFrom, let iteration = resumed?.iteration {
+            try metrics?.copyHistory(from: source, through: iteration)
+        }
     }
 
     /// Gives up the locks (and removes their files).
