@@ -103,6 +103,17 @@ final class BrokenOutputTests: CLITestCase {
         XCTAssertEqual(leftovers(), [])
     }
 
+    /// A checkpoint whose log went to /dev/stdout: report does not read the terminal or pipe it
+    /// would find there (it would wait on the keyboard or for ever), and writes its page without curves.
+    func testReportOnACheckpointWhoseLogIsAStream() throws {
+        try trainTiny(iterations: 3, ["--metrics", "/dev/stdout"])
+        let r = try run(["report", "model.ckpt"])  // stdout a pipe: reading /dev/stdout would wait for ever
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+        XCTAssertEqual(r.stdout, "wrote model.html\n")
+        XCTAssertEqual(r.stderrLines, ["charnn: warning: /dev/stdout: cannot read: not a regular file; the report has no curves"])
+        XCTAssertTrue(dir.exists("model.html"))
+    }
+
     /// What eval and sample print, to a full device: one error line and exit 1.
     func testStandardOutputOnAFullDeviceIsAnError() throws {
         try trainTiny(iterations: 3)

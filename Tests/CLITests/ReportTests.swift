@@ -50,6 +50,7 @@ final class ReportTests: CLITestCase {
         XCTAssertEqual(page.pre.unicodeScalars.count, 400)
         let html = String(decoding: try dir.bytes(of: "model.html"), as: UTF8.self)
         XCTAssertTrue(html.contains("<td>LSTM 1×8, dropout 0.0</td>"), html)
+        XCTAssertTrue(html.contains("<th>schedule</th><td>constant</td>"), "a default run's rate is constant")
         XCTAssertTrue(html.contains("The options given on the command line (no automatic sizing)."))
         for external in ["src=", "href=", "<script", "<link", "url("] {
             XCTAssertFalse(html.contains(external), "self-contained: \(external)")

@@ -50,6 +50,21 @@ final class StreamFailureTests: XCTestCase {
         }
     }
 
+    /// A corpus is read twice (its characters, then their ids): a file cut short between the two
+    /// readings is refused, not trained on in part under its first size.
+    func testAFileCutShortBetweenItsTwoReadingsIsRefused() throws {
+        let path = scratch.path + "/corpus.txt"
+        try Data("hello world\n".utf8).write(to: URL(fileURLWithPath: path))
+        let scalars = Corpus.fileScalars(path, 4, .exact, bytes: 12)
+        var first = 0
+        try scalars { _, _ in first += 1 }
+        XCTAssertEqual(first, 12)
+        XCTAssertEqual(truncate(path, 5), 0)
+        XCTAssertThrowsError(try scalars { _, _ in }) { XCTAssertEqual($0 as? TextError, .changed(bytes: 12, read: 5)) }
+        try Data("hello world, and more\n".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try scalars { _, _ in }) { XCTAssertEqual($0 as? TextError, .changed(bytes: 12, read: 16)) }
+    }
+
     func testTightestMemoryLimitWins() {
         let gib = 1 << 30
         XCTAssertEqual(MemoryLimit.tightest(physical: 24 * gib, addressSpace: nil, data: nil, controlGroup: nil),

@@ -117,7 +117,8 @@ public struct ReportPage {
         var why = "The options given on the command line (no automatic sizing)."
         if let o = checkpoint.training?.options {
             let s = o.effectiveSchedule
-            var schedule = s.kind.rawValue
+            // A step schedule that never decays (the default) keeps the rate constant.
+            var schedule = s.kind == .step && o.lrDecay == 1 ? LearningRateScheduleKind.constant.rawValue : s.kind.rawValue
             if s.kind == .cosine {
                 schedule += ", warmup \(s.warmupIterations) iterations, to a tenth by "
                     + [s.horizonIterations.map { "iteration \($0)" }, s.horizonSeconds.map { ReportPage.minutes($0) + " of training" }]

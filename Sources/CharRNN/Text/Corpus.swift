@@ -78,7 +78,7 @@ public struct Corpus: Sendable {
     /// "-" is standard input.
     public static func load(path: String, normalization: TextNormalization = .exact, chunkSize: Int = 1 << 20) throws -> Corpus {
         guard let size = regularFileSize(path) else { return try Corpus(bytes: readFileBytes(path), normalization: normalization) }
-        let scalars = fileScalars(path, chunkSize, normalization)
+        let scalars = fileScalars(path, chunkSize, normalization, bytes: size)
         return try Corpus(vocabulary: vocabulary(of: scalars), capacity: size, skipUnknown: false, scalars: scalars)
     }
 
@@ -89,16 +89,24 @@ public struct Corpus: Sendable {
             return try Corpus(bytes: readFileBytes(path), vocabulary: vocabulary, skipUnknown: skipUnknown, normalization: normalization)
         }
         return try Corpus(vocabulary: vocabulary, capacity: size, skipUnknown: skipUnknown,
-                          scalars: fileScalars(path, chunkSize, normalization))
+                          scalars: fileScalars(path, chunkSize, normalization, bytes: size))
     }
 
-    /// The scalars of a file, read `chunkSize` bytes at a time and normalised.
-    static func fileScalars(_ path: String, _ chunkSize: Int, _ normalization: TextNormalization) -> ScalarSource {
+    /// The scalars of a file of `bytes` bytes, read `chunkSize` bytes at a time and normalised. Each
+    /// reading checks the size, so a file cut short or grown between the readings of one load (the
+    /// vocabulary, then the ids) is refused rather than trained on in part.
+    static func fileScalars(_ path: String, _ chunkSize: Int, _ normalization: TextNormalization, bytes: Int) -> ScalarSource {
         return { body in
             var decoder = ChunkedUTF8Decoder()
             var filter = NormalizingFilter(normalization)
+            var read = 0
             func normalized(_ v: UInt32, _: Int) throws { try filter.feed(v, body) }
-            try forEachChunk(ofFileAt: path, chunkSize: chunkSize) { try decoder.decode($0, isLast: false, normalized) }
+            try forEachChunk(ofFileAt: path, chunkSize: chunkSize) {
+                read += $0.count
+                if read > bytes { throw TextError.changed(bytes: bytes, read: read) }
+                try decoder.decode($0, isLast: false, normalized)
+            }
+            if read != bytes { throw TextError.changed(bytes: bytes, read: read) }
             try decoder.decode(UnsafeBufferPointer(start: nil, count: 0), isLast: true, normalized)
             try filter.finish(body)
         }

@@ -152,7 +152,7 @@ private struct DocumentSurvey {
             return skip(.unreadable("\(e)"))
         }
         let scalars = size == nil ? Corpus.byteScalars(bytes, normalization)
-            : Corpus.fileScalars(file.path, min(chunkSize, size! + 1), normalization)
+            : Corpus.fileScalars(file.path, min(chunkSize, size! + 1), normalization, bytes: size!)
         let mark = characters.mark
         var count = 0
         do {

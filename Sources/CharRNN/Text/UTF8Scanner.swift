@@ -6,6 +6,8 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
     case empty
     case tooShort(characters: Int, needed: Int)
     case unknownCharacter(Unicode.Scalar, offset: Int)
+    /// A file that did not keep its size while it was read (it is read twice: characters, then ids).
+    case changed(bytes: Int, read: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +19,8 @@ public enum TextError: Error, Equatable, CustomStringConvertible {
             return "the text is too short: \(n) characters, need at least \(needed)"
         case .unknownCharacter(let s, let offset):
             return "character \(Vocabulary.display(s)) at character \(offset) is not in the model's vocabulary"
+        case .changed(let bytes, let read):
+            return "the file changed while charnn read it (\(bytes) bytes, then \(read)); leave it unchanged until training starts"
         }
     }
 }
