@@ -169,6 +169,13 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertEqual(MetricsLog.history(ofLogAt: "h.jsonl", through: 20),
                        ["{\"iteration\":10,\"train_loss\":3}", "{\"iteration\":20,\"train_loss\":2}", "{\"iteration\":15,\"train_loss\":2.5}"])
         XCTAssertEqual(MetricsLog.history(ofLogAt: "missing.jsonl", through: 20), [])
+        // A log no checkpoint here names belongs to no other run; a fresh name skips what is there.
+        XCTAssertNil(LogOwnership.recordedLog(ofCheckpointAt: "model.ckpt"), "a checkpoint without training state names no log")
+        XCTAssertNil(LogOwnership.recordedLog(ofCheckpointAt: "h.jsonl"))
+        XCTAssertNil(LogOwnership.otherCheckpoint(naming: "h.jsonl", except: []))
+        XCTAssertEqual(LogOwnership.freshLogPath("d/a.metrics.jsonl"), "d/a.metrics-2.jsonl")
+        try dir.write("", to: "d/a.metrics-2.jsonl")
+        XCTAssertEqual(LogOwnership.freshLogPath("d/a.metrics.jsonl"), "d/a.metrics-3.jsonl")
     }
 
     func testFreshCheckpointNamesSkipEveryFileOfAnEarlierRun() throws {
@@ -199,6 +206,17 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertEqual(String(decoding: try dir.bytes(of: ".x.ckpt.lock"), as: UTF8.self), "\(getpid())\n", "the refused keeps off the file")
         lock.release()
         XCTAssertFalse(dir.exists(".x.ckpt.lock"), "released locks leave no file")
+        // A file put in the lock file's place while it was held is not the lock's to remove.
+        let held = try CheckpointLock(checkpoint: "y.ckpt")
+        try dir.write("my notes\n", to: "notes")
+        XCTAssertEqual(rename("notes", ".y.ckpt.lock"), 0)
+        held.release()
+        XCTAssertEqual(String(decoding: try dir.bytes(of: ".y.ckpt.lock"), as: UTF8.self), "my notes\n")
+        let log = try CheckpointLock(checkpoint: "m.metrics.jsonl", isLog: true)
+        XCTAssertThrowsError(try CheckpointLock(checkpoint: "m.metrics.jsonl", isLog: true)) {
+            XCTAssertEqual($0 as? OutputRefusal, .logLocked(log: "m.metrics.jsonl", pid: getpid()))
+        }
+        log.release()
         XCTAssertNoThrow(try CheckpointLock(checkpoint: "x.ckpt").release())
         XCTAssertEqual(CheckpointLock.path(for: "runs/m.ckpt"), "runs/.m.ckpt.lock")
     }

@@ -1,5 +1,6 @@
-// One writer per checkpoint: a run holds an advisory lock (flock) for its whole life on a small file
-// beside each checkpoint it writes, ".model.ckpt.lock", holding its process id. The checkpoint itself
+// One writer per checkpoint and metrics log: a run holds an advisory lock (flock) for its whole life on
+// a small file beside each checkpoint (and regular metrics log) it writes, ".model.ckpt.lock", holding
+// its process id. The checkpoint itself
 // cannot carry the lock: every save replaces it by rename. The kernel drops the lock of a process
 // that dies, so a lock file left by a killed run never blocks the next.
 
@@ -20,9 +21,10 @@ public final class CheckpointLock {
         return "\(directory).\(base).lock"
     }
 
-    /// Takes the lock for writing `checkpoint`, or throws `OutputRefusal.locked` naming the process
-    /// that holds it. The file is opened without following a link (the policy checks saw the path itself).
-    public init(checkpoint: String) throws {
+    /// Takes the lock for writing `checkpoint` (or, with `isLog`, a metrics log), or throws
+    /// `OutputRefusal.locked` (`.logLocked`) naming the process that holds it. The file is opened
+    /// without following a link (the policy checks saw the path itself).
+    public init(checkpoint: String, isLog: Bool = false) throws {
         self.checkpoint = checkpoint
         path = CheckpointLock.path(for: checkpoint)
         while true {
@@ -36,7 +38,9 @@ public final class CheckpointLock {
                 let holder = busy ? CheckpointLock.holder(fd) : nil
                 close(fd)
                 fd = -1  // the lock file is the holder's: deinit must not remove it
-                if busy { throw OutputRefusal.locked(checkpoint: checkpoint, pid: holder) }
+                if busy {
+                    throw isLog ? OutputRefusal.logLocked(log: checkpoint, pid: holder) : OutputRefusal.locked(checkpoint: checkpoint, pid: holder)
+                }
                 throw OutputRefusal.lockFailed(checkpoint: checkpoint, lock: path, reason: reason)
             }
             // A run that finished between our open and flock removed the file we hold: lock the new one.
@@ -52,10 +56,12 @@ public final class CheckpointLock {
     deinit { release() }
 
     /// Removes the lock file and drops the lock (in that order, so no one locks a file being removed
-    /// without seeing it gone).
+    /// without seeing it gone). Only the file this lock created is removed: one put in its place since
+    /// (another file of that name) stays.
     public func release() {
         guard fd >= 0 else { return }
-        unlink(path)
+        var held = stat(), named = stat()
+        if fstat(fd, &held) == 0, lstat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino { unlink(path) }
         close(fd)
         fd = -1
     }

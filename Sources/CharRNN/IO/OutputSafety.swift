@@ -15,6 +15,8 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
     case locked(checkpoint: String, pid: Int32?)
     case lockFailed(checkpoint: String, lock: String, reason: String)
     case replacesBest(output: String, latest: String)
+    case logLocked(log: String, pid: Int32?)
+    case othersLog(log: String, owner: String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,12 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
         case .locked(let checkpoint, let pid):
             return "\(checkpoint) is being written by another charnn run (process \(pid.map(String.init) ?? "unknown")); "
                 + "wait for it to finish or choose another --output"
+        case .logLocked(let log, let pid):
+            return "\(log) is being written by another charnn run (process \(pid.map(String.init) ?? "unknown")); "
+                + "wait for it to finish or choose another --metrics"
+        case .othersLog(let log, let owner):
+            return "\(log) is the metrics log of \(owner); charnn appends only to the log of the run it continues: "
+                + "choose another --metrics"
         case .replacesBest(let output, let latest):
             return "\(output) is a best checkpoint, which only a better one replaces; leave out --output to write the latest "
                 + "state to \(latest), or choose another --output"

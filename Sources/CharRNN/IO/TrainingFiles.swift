@@ -141,6 +141,12 @@ public enum TrainingFiles {
         fatalError("unreachable")
     }
 
+    /// Whether a run locks its metrics log `path`: a regular file or one to be made; a stream (a pipe,
+    /// a terminal, /dev/stdout) is not locked.
+    public static func logIsLocked(_ path: String) -> Bool {
+        FileStatus(path: path).map(\.isRegular) ?? true
+    }
+
     /// Anything at `path`, a broken link included.
     static func pathIsTaken(_ path: String) -> Bool {
         var info = stat()
@@ -171,7 +177,12 @@ public enum TrainingFiles {
             outputs.append(PlannedOutput(path: CheckpointLock.path(for: checkpoint.path), kind: .lock, option: "--output",
                                          role: "the lock file"))
         }
-        if let metrics { outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, option: "--metrics", role: "the metrics log")) }
+        if let metrics {
+            outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, option: "--metrics", role: "the metrics log"))
+            if logIsLocked(metrics) {
+                outputs.append(PlannedOutput(path: CheckpointLock.path(for: metrics), kind: .lock, option: "--metrics", role: "the lock file"))
+            }
+        }
         return OutputSafety(inputs: inputs, outputs: outputs)
     }
 }

@@ -17,24 +17,9 @@ final class TrainingOutputs {
     /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
     /// The metrics log is TrainingFiles.metricsLogPlan's (`resumed`: the resumed checkpoint's log and iteration).
     init(_ args: ParsedArguments, corpus: [String], resume: String?, resumed: (log: String?, iteration: Int)?) throws {
-        if let explicit = args.string("--output") {
-            output = explicit
-            try TrainingFiles.checkBestNotReplaced(resume: resume, output: output)
-        } else if let resume {
-            output = TrainingFiles.resumedOutput(for: resume)
-            if output != resume {
-                Console.note("\(resume) is a best checkpoint, which only a better one replaces; this run writes its latest "
-                             + "state to \(output)")
-            }
-        } else {
-            let stem = TrainingFiles.stem(of: args.positionals[0])
-            output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
-            if output != "checkpoints/\(stem).ckpt" {
-                Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
-            }
-        }
+        output = try TrainingOutputs.checkpointPath(args, resume: resume)
         try TrainingOutputs.checkDirectory(output)
-        let plan = TrainingFiles.metricsLogPlan(given: args.string("--metrics"), resume: resume, resumedLog: resumed?.log, output: output)
+        let plan = try TrainingOutputs.metricsPlan(args, resume: resume, resumedLog: resumed?.log, output: output)
         let metricsPath = plan.path
         recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
         let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
@@ -47,11 +32,45 @@ final class TrainingOutputs {
         for checkpoint in [output, TrainingFiles.bestPath(for: output)] {
             locks.append(try CheckpointLock(checkpoint: checkpoint))
         }
+        if TrainingFiles.logIsLocked(metricsPath) { locks.append(try CheckpointLock(checkpoint: metricsPath, isLog: true)) }
         try safety.checkExistingCheckpoints()
         metrics = try MetricsFile(path: metricsPath, startFresh: plan.startFresh)
         if let source = plan.historyFrom, let iteration = resumed?.iteration {
             try metrics?.copyHistory(from: source, through: iteration)
         }
+    }
+
+    /// --output; else for --resume its file, or beside a resumed best checkpoint; else a fresh default name.
+    static func checkpointPath(_ args: ParsedArguments, resume: String?) throws -> String {
+        if let explicit = args.string("--output") {
+            try TrainingFiles.checkBestNotReplaced(resume: resume, output: explicit)
+            return explicit
+        } else if let resume {
+            let output = TrainingFiles.resumedOutput(for: resume)
+            if output != resume {
+                Console.note("\(resume) is a best checkpoint, which only a better one replaces; this run writes its latest "
+                             + "state to \(output)")
+            }
+            return output
+        } else {
+            let stem = TrainingFiles.stem(of: args.positionals[0])
+            let output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
+            if output != "checkpoints/\(stem).ckpt" {
+                Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
+            }
+            return output
+        }
+    }
+
+    /// The metrics log (TrainingFiles.metricsLogPlan), held to the logs other checkpoints name (LogOwnership).
+    static func metricsPlan(_ args: ParsedArguments, resume: String?, resumedLog: String?, output: String) throws -> MetricsLogPlan {
+        let given = args.string("--metrics")
+        let plan = TrainingFiles.metricsLogPlan(given: given, resume: resume, resumedLog: resumedLog, output: output)
+        let resumedLogPath = resume.flatMap { r in resumedLog.map { TrainingFiles.resolvedLogPath($0, checkpoint: r) } }
+        let own = [output, TrainingFiles.bestPath(for: output)] + (resume.map { [$0] } ?? [])
+        let (checked, moved) = try LogOwnership.checked(plan, given: given != nil, resumedLog: resumedLogPath, own: own)
+        if let moved { Console.note("\(moved.log) is the metrics log of \(moved.owner); this run's log is \(checked.path)") }
+        return checked
     }
 
     /// Gives up the locks (and removes their files).
