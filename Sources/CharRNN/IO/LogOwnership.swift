@@ -14,7 +14,7 @@ public enum LogOwnership {
         let excluded = except.compactMap { FileIdentity(path: $0) }
         let directory = TrainingFiles.directory(of: log)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        for name in names.sorted() {
+        for name in names.sorted() where !name.hasPrefix(".") {  // hidden: lock files and checkpoints being written
             let path = directory == "." ? name : (directory.hasSuffix("/") ? directory + name : directory + "/" + name)
             guard let status = FileStatus(path: path), status.isRegular, !excluded.contains(status.identity),
                   let recorded = recordedLog(ofCheckpointAt: path) else { continue }

@@ -19,7 +19,7 @@ final class TrainingOutputs {
     init(_ args: ParsedArguments, corpus: [String], resume: String?, resumed: (log: String?, iteration: Int)?) throws {
         output = try TrainingOutputs.checkpointPath(args, resume: resume)
         try TrainingOutputs.checkDirectory(output)
-        let plan = try TrainingOutputs.metricsPlan(args, resume: resume, resumedLog: resumed?.log, output: output)
+        let (plan, note) = try TrainingOutputs.metricsPlan(args, resume: resume, resumedLog: resumed?.log, output: output)
         let metricsPath = plan.path
         recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
         let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
@@ -34,6 +34,7 @@ final class TrainingOutputs {
         }
         if TrainingFiles.logIsLocked(metricsPath) { locks.append(try CheckpointLock(checkpoint: metricsPath, isLog: true)) }
         try safety.checkExistingCheckpoints()
+        if let note { Console.note(note) }  // once every check has passed
         metrics = try MetricsFile(path: metricsPath, startFresh: plan.startFresh)
         if let source = plan.historyFrom, let iteration = resumed?.iteration {
             try metrics?.copyHistory(from: source, through: iteration)
@@ -62,15 +63,16 @@ final class TrainingOutputs {
         }
     }
 
-    /// The metrics log (TrainingFiles.metricsLogPlan), held to the logs other checkpoints name (LogOwnership).
-    static func metricsPlan(_ args: ParsedArguments, resume: String?, resumedLog: String?, output: String) throws -> MetricsLogPlan {
+    /// The metrics log (TrainingFiles.metricsLogPlan), held to the logs other checkpoints name (LogOwnership),
+    /// and a note when it is not the run's default one for that reason.
+    static func metricsPlan(_ args: ParsedArguments, resume: String?, resumedLog: String?, output: String) throws
+        -> (MetricsLogPlan, note: String?) {
         let given = args.string("--metrics")
         let plan = TrainingFiles.metricsLogPlan(given: given, resume: resume, resumedLog: resumedLog, output: output)
         let resumedLogPath = resume.flatMap { r in resumedLog.map { TrainingFiles.resolvedLogPath($0, checkpoint: r) } }
         let own = [output, TrainingFiles.bestPath(for: output)] + (resume.map { [$0] } ?? [])
         let (checked, moved) = try LogOwnership.checked(plan, given: given != nil, resumedLog: resumedLogPath, own: own)
-        if let moved { Console.note("\(moved.log) is the metrics log of \(moved.owner); this run's log is \(checked.path)") }
-        return checked
+        return (checked, moved.map { "\($0.log) is the metrics log of \($0.owner); this run's log is \(checked.path)" })
     }
 
     /// Gives up the locks (and removes their files).
