@@ -78,6 +78,17 @@ enum Interruption {
         for sig in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(sig, handler) }
     }
 
+    /// For a command that writes files whole or not at all and has nothing to save on the way out
+    /// (inspect-cells): a signal removes the temporaries being written and ends the process.
+    static func installRemovingTemporaries() {
+        LiveTemporaries.enable()
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            LiveTemporaries.removeAll()
+            _exit(128 + sig)
+        }
+        for sig in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(sig, handler) }
+    }
+
     /// For training: a reader of the progress or the metrics log that exits is a failed write
     /// there, not a lost run.
     static func ignoreBrokenPipes() { Glibc.signal(SIGPIPE, SIG_IGN) }

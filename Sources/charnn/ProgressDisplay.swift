@@ -77,8 +77,10 @@ final class ProgressDisplay {
             let text = "iter \(r.iteration)  epoch \(fmt(r.epoch, 2))  train \(fmt(r.trainLoss))\(val)  "
                 + "\(Console.grouped(r.charsPerSecond)) chars/s\(eta)"
             if live {
-                let bar = r.completion.map { progressBar($0) + " " } ?? ""
-                Console.writeStderr("\r\u{1B}[2K" + bar + text)
+                let percent = r.completion.map { String(format: "%3d%%", Int($0 * 100)) }
+                let shown = TerminalLine.fit(bar: r.completion.map(progressBar), percent: percent, text: text,
+                                             columns: ProgressDisplay.terminalColumns())
+                Console.writeStderr("\r\u{1B}[2K" + shown)
                 lineOpen = true
             } else {
                 line(text)
@@ -119,8 +121,14 @@ final class ProgressDisplay {
     private func progressBar(_ fraction: Double) -> String {
         let width = 24
         let filled = Int((fraction * Double(width)).rounded(.down))
-        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-            + String(format: "%3d%%", Int(fraction * 100))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
+    }
+
+    /// The terminal's width (asked each time, so a resized window is followed), else $COLUMNS, else 80.
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 80
     }
 
     /// The last line; `bestHolder` is the file with the best state (TrainingFiles.bestHolder), named

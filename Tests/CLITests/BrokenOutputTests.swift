@@ -114,6 +114,26 @@ final class BrokenOutputTests: CLITestCase {
         XCTAssertTrue(dir.exists("model.html"))
     }
 
+    /// inspect-cells killed by SIGTERM (as `timeout` does) while it writes --output: no hidden
+    /// temporary file is left, and no output appears.
+    func testInspectCellsKilledMidDumpLeavesNoTemporary() throws {
+        try trainTiny(iterations: 2)
+        try corpus(String(repeating: Corpora.english, count: 400), named: "long.txt")
+        let before = dir.listing()
+        let running = try charnn.start(["inspect-cells", "model.ckpt", "long.txt", "--output", "acts.tsv", "--format", "tsv"],
+                                       in: dir.url)
+        var seen = false
+        for _ in 0..<20_000 where !seen {
+            seen = dir.listing().contains { $0.hasPrefix(".acts.tsv.tmp-") }
+            if !seen { usleep(500) }
+        }
+        running.send(signal: SIGTERM)
+        let r = try running.wait(timeout: 60)
+        XCTAssertTrue(seen, "the dump ended before it could be interrupted: \(r)")
+        XCTAssertEqual(r.exitCode, 143, "\(r)")
+        XCTAssertEqual(dir.listing(), before)
+    }
+
     /// What eval and sample print, to a full device: one error line and exit 1.
     func testStandardOutputOnAFullDeviceIsAnError() throws {
         try trainTiny(iterations: 3)

@@ -65,6 +65,17 @@ final class StreamFailureTests: XCTestCase {
         XCTAssertThrowsError(try scalars { _, _ in }) { XCTAssertEqual($0 as? TextError, .changed(bytes: 12, read: 16)) }
     }
 
+    /// The live progress line never wraps: the bar goes first, then the percentage, then the text is cut.
+    func testProgressLineFitsTheTerminal() {
+        let text = "iter 100  epoch 0.10  train 3.0515  val 2.1000  4,810 chars/s  ETA 1m18s"  // 72 columns
+        let bar = "[######------------------]"
+        XCTAssertEqual(TerminalLine.fit(bar: bar, percent: " 25%", text: text, columns: 120), bar + "  25% " + text)
+        XCTAssertEqual(TerminalLine.fit(bar: bar, percent: " 25%", text: text, columns: 80), " 25% " + text)
+        XCTAssertEqual(TerminalLine.fit(bar: bar, percent: " 25%", text: text, columns: 74), text)
+        XCTAssertEqual(TerminalLine.fit(bar: nil, percent: nil, text: text, columns: 40), String(text.prefix(39)))
+        XCTAssertEqual(TerminalLine.fit(bar: bar, percent: " 25%", text: text, columns: 0), "i")
+    }
+
     func testTightestMemoryLimitWins() {
         let gib = 1 << 30
         XCTAssertEqual(MemoryLimit.tightest(physical: 24 * gib, addressSpace: nil, data: nil, controlGroup: nil),

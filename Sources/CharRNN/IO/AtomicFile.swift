@@ -80,6 +80,44 @@ public enum AtomicFile {
     }
 }
 
+/// The temporary files of writers in progress, for a signal handler to remove before the process
+/// ends (a command killed mid-dump leaves no hidden temporary behind). Tracked only once `enable`d;
+/// the slots are C strings made before any handler runs, and unlink is async-signal-safe. A slot's
+/// string is not freed (a handler may be reading it): a command writes a handful of files.
+public enum LiveTemporaries {
+    static let capacity = 16
+    nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let slots = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        slots.initialize(repeating: nil, count: capacity)
+        return slots
+    }()
+    nonisolated(unsafe) private static var enabled = false
+
+    /// Starts tracking; call before installing the handler that calls `removeAll`.
+    public static func enable() {
+        _ = slots
+        enabled = true
+    }
+
+    static func add(_ path: String) -> Int? {
+        guard enabled else { return nil }
+        for i in 0..<capacity where slots[i] == nil {
+            slots[i] = strdup(path)
+            return i
+        }
+        return nil
+    }
+
+    static func remove(_ slot: Int?) {
+        if let slot { slots[slot] = nil }
+    }
+
+    /// Removes every temporary still being written: for a signal handler.
+    public static func removeAll() {
+        for i in 0..<capacity { if let path = slots[i] { unlink(path) } }
+    }
+}
+
 /// The streaming form of `AtomicFile.write`, for outputs too large to hold in memory: bytes go to
 /// a temporary file beside `path`, which `commit` renames over `path`. Until then `path` is
 /// untouched, and a writer dropped without `commit` (an error on the way) removes its temporary file.
@@ -90,6 +128,7 @@ public final class AtomicFileWriter {
     private let writer: AtomicFile.Writer
     private var fd: Int32
     private var committed = false
+    private var liveSlot: Int?
 
     public convenience init(path: String) throws {
         try self.init(path: path, writer: AtomicFile.systemWrite)
@@ -106,6 +145,7 @@ public final class AtomicFileWriter {
         temp = "\(prefix)\(AtomicFile.temporaryPrefix(base))\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
         fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AtomicFileWriter.failure(path) }
+        liveSlot = LiveTemporaries.add(temp)
     }
 
     deinit { abort() }
@@ -136,6 +176,8 @@ public final class AtomicFileWriter {
         guard closed else { throw AtomicFileWriter.failure(path) }
         guard rename(temp, path) == 0 else { throw AtomicFileWriter.failure(path) }
         committed = true
+        LiveTemporaries.remove(liveSlot)
+        liveSlot = nil
 
         // From here on the new contents are in place; a failure means only that the rename might not
         // survive a power cut. Some file systems cannot fsync directories (EINVAL): nothing to do there.
@@ -153,6 +195,8 @@ public final class AtomicFileWriter {
     public func abort() {
         if fd >= 0 { close(fd); fd = -1 }
         if !committed { unlink(temp); committed = true }
+        LiveTemporaries.remove(liveSlot)
+        liveSlot = nil
     }
 
     private static func failure(_ path: String) -> FileWriteError {

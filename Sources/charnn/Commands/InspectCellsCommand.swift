@@ -119,6 +119,7 @@ enum InspectCellsCommand {
 
     static func run(_ v: Validated) throws -> Int32 {
         Parallelism.threads = v.threads
+        Interruption.installRemovingTemporaries()
         let args = v.args, output = v.output, chosenFormat = v.format, dumps = v.dumps
         let explain = v.explain, saturation = v.saturation
         let checkpoint = try loadCheckpoint(args.positionals[0])
