@@ -4,19 +4,14 @@
 import CharRNN
 import Foundation
 
-let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
-    (TrainCommand.spec, { try TrainCommand.run(TrainCommand.validate($0)) }),
-    (SampleCommand.spec, SampleCommand.run),
-    (EvalCommand.spec, EvalCommand.run),
-    (InspectCellsCommand.spec, { try InspectCellsCommand.run(InspectCellsCommand.validate($0)) }),
-    (BenchCommand.spec, BenchCommand.run),
-    (ReportCommand.spec, ReportCommand.run),
+let commands: [CommandEntry] = [
+    CommandEntry(TrainCommand.self), CommandEntry(SampleCommand.self), CommandEntry(EvalCommand.self),
+    CommandEntry(InspectCellsCommand.self), CommandEntry(BenchCommand.self), CommandEntry(ReportCommand.self),
 ]
 
-/// Commands this binary runs for itself and does not list: `bench` starts one worker per model.
-let hiddenCommands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
-    (BenchCommand.workerSpec, BenchCommand.runWorker),
-]
+/// Commands this binary runs for itself and does not list: `bench` starts one worker per model;
+/// the tests audit the option catalogue.
+let hiddenCommands: [CommandEntry] = [CommandEntry(BenchWorker.self), CommandEntry(OptionAudit.self)]
 
 let topUsageLine = "usage: charnn <command> [arguments] [options]"
 
@@ -83,7 +78,7 @@ func run(_ words: [String]) -> Int32 {
     }
     do {
         let args = try ParsedArguments(Array(words.dropFirst()), spec: command.spec)
-        return try command.run(args)
+        return try command.prepare(args)()
     } catch let help as HelpRequested {
         print(help.command.help)
         return ExitCode.success

@@ -120,3 +120,13 @@ final class HelpAndVersionTests: CLITestCase {
         XCTAssertTrue(r.stderrLines.contains(Self.topUsage), "\(r)")
     }
 }
+
+/// The option catalogue against the code: every command, checked with its positionals alone, reads
+/// each option it lists and none it does not list.
+final class OptionCatalogueTests: CLITestCase {
+    func testEveryCommandReadsExactlyTheOptionsItLists() throws {
+        let r = try run(["audit-options"])
+        XCTAssertEqual(r.stdout, "", "options read but not listed, or listed but never read")
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
+    }
+}

@@ -33,7 +33,7 @@ extension TrainCommand {
     /// other schedule is a contradiction.
     static func scheduleKind(_ args: ParsedArguments) throws -> LearningRateScheduleKind? {
         let kind = try args.value(Options.schedule)
-        let decays = args.has(Options.lrDecay.name) || args.has(Options.lrDecayEvery.name)
+        let decays = args.has(Options.lrDecay) || args.has(Options.lrDecayEvery)
         if let kind, kind != .step, decays {
             throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(kind.rawValue)", command: spec)
         }

@@ -4,7 +4,7 @@
 import CharRNN
 import Foundation
 
-enum TrainCommand {
+enum TrainCommand: Command {
     static let spec = CommandSpec(
         name: "train",
         brief: "train a model on a text and save checkpoints",
@@ -44,6 +44,9 @@ enum TrainCommand {
         let resumePath: String?
         let threads: Int
         let rollbacks: Int
+        /// The files: --output, --metrics, --force, --include and --exclude as given.
+        let output: String?, metrics: String?, force: Bool
+        let include: [PathGlob], exclude: [PathGlob]
     }
 
     /// Everything the command line can get wrong, checked before any file is read.
@@ -66,7 +69,10 @@ enum TrainCommand {
         r.precision = try args.value(Options.precision)
         let rollbacks = try args.value(Options.rollbacks, default: 0)
         r.keepLineEndings = args.flag(Options.keepLineEndings)
-        return Validated(args: args, request: r, resumePath: args.string(Options.resume.name), threads: threads, rollbacks: rollbacks)
+        return Validated(args: args, request: r, resumePath: try args.value(Options.resume), threads: threads, rollbacks: rollbacks,
+                         output: try args.value(Options.trainOutput), metrics: try args.value(Options.metrics),
+                         force: args.flag(Options.force), include: args.strings(Options.include).map(PathGlob.init),
+                         exclude: args.strings(Options.exclude).map(PathGlob.init))
     }
 
     /// The model, its vocabulary and text, the options and the state to start from.
@@ -87,7 +93,7 @@ enum TrainCommand {
         // The last input check (a text too short to train on) comes before the outputs are made safe.
         let trainer = try Trainer(model: start.model, vocabulary: start.vocabulary, corpus: start.corpus.corpus, options: start.options,
                                   resuming: start.snapshot)
-        let files = try TrainingOutputs(v.args, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
+        let files = try TrainingOutputs(v, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
                                         resumedLog: start.snapshot?.options.metricsLog)
         defer { files.release() }
         let output = files.output
@@ -117,7 +123,7 @@ enum TrainCommand {
         } catch let conflict as ResumeConflict {
             throw UsageError(message: message(conflict, path), command: spec)
         }
-        let corpus = try TrainingCorpus(v.args, vocabulary: checkpoint.vocabulary, owner: path, normalization: checkpoint.text)
+        let corpus = try TrainingCorpus(v, vocabulary: checkpoint.vocabulary, owner: path, normalization: checkpoint.text)
         try corpus.checkSameFiles(as: checkpoint, path)
         corpus.report()
         try checkMemory(checkpoint.model.config, snapshot.options, corpus.corpus.count)
@@ -145,7 +151,7 @@ enum TrainCommand {
     /// sized automatically for a --time budget.
     static func newRun(_ v: Validated) throws -> Start {
         let normalization: TextNormalization = v.request.keepLineEndings ? .exact : .standard
-        let corpus = try TrainingCorpus(v.args, vocabulary: nil, owner: "the model", normalization: normalization)
+        let corpus = try TrainingCorpus(v, vocabulary: nil, owner: "the model", normalization: normalization)
         let vocabulary = corpus.corpus.vocabulary
         if vocabulary.count > 10_000 {
             Console.warning("\(v.args.positionals.joined(separator: " ")) has \(vocabulary.count) distinct characters; the model's input "

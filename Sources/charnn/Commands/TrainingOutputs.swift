@@ -17,24 +17,24 @@ final class TrainingOutputs {
     /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
     /// The metrics log is --metrics, else the log `resumedLog` (the resumed checkpoint's) names, else
     /// the output's own; a new run's own log starts empty.
-    init(_ args: ParsedArguments, corpus: [String], resume: String?, resumedLog: String?) throws {
-        if let explicit = args.string("--output") ?? resume {
+    init(_ v: TrainCommand.Validated, corpus: [String], resume: String?, resumedLog: String?) throws {
+        if let explicit = v.output ?? resume {
             output = explicit
         } else {
-            let stem = TrainingFiles.stem(of: args.positionals[0])
+            let stem = TrainingFiles.stem(of: v.args.positionals[0])
             output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
             if output != "checkpoints/\(stem).ckpt" {
                 Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
             }
         }
         try TrainingOutputs.checkDirectory(output)
-        let given = args.string("--metrics")
+        let given = v.metrics
         var resumedLogPath: String?
         if let resume, let resumedLog { resumedLogPath = TrainingFiles.resolvedLogPath(resumedLog, checkpoint: resume) }
         let metricsPath = given ?? resumedLogPath ?? TrainingFiles.metricsPath(for: output)
         recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
         let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
-                                                force: args.flag("--force"))
+                                                force: v.force)
         try safety.checkIdentityAndKind()
         if TrainingFiles.directory(of: output) == "checkpoints" {  // the default location, made on demand
             try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
