@@ -70,9 +70,6 @@ enum InspectCellsCommand: Command {
         let dumps = format != nil || output != nil || !(explain || saturation)
         let chosenFormat = format ?? .tsv
         if chosenFormat == .npy && output == nil { throw usage("--format npy needs --output FILE (it also writes a sidecar JSON)") }
-        if let output, output == args.positionals[0] || output == args.positionals[1] {
-            throw usage("--output must not be the checkpoint or the text file")
-        }
         let state = try args.value(O.state, default: .h)
         let top = try args.value(O.top)
         if top != nil && args.has(O.units) { throw usage("--units and --top cannot be used together") }
@@ -104,6 +101,8 @@ enum InspectCellsCommand: Command {
         Parallelism.threads = v.threads
         let args = v.args, output = v.output, chosenFormat = v.format, dumps = v.dumps
         let explain = v.explain, saturation = v.saturation
+        let locks = try output.map { try claimOutputs($0, format: chosenFormat, checkpoint: args.positionals[0], text: args.positionals[1]) }
+        defer { for lock in locks ?? [] { lock.release() } }
         let checkpoint = try loadCheckpoint(args.positionals[0])
         let model = checkpoint.model, config = model.config
         let layers = v.layerIndex.map { [$0] } ?? Array(0..<config.layers)
@@ -115,9 +114,6 @@ enum InspectCellsCommand: Command {
         warnSkipped(corpus, textPath)
         let count = min(corpus.count, v.maxChars ?? .max)
         guard count > 0 else { throw RuntimeError("\(displayName(textPath)): no characters to inspect") }
-        if let output {
-            try checkOutputs(output, format: chosenFormat, checkpoint: args.positionals[0], text: textPath)
-        }
 
         // Pass 1, when anything needs the whole text first.
         let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && v.unitItems == nil && v.top == nil
@@ -179,15 +175,23 @@ enum InspectCellsCommand: Command {
         for file in files { try file.commit() }
     }
 
-    /// The dump and its sidecar: never over the checkpoint or the text however they are named, and
-    /// only over inspect-cells output of any format (or an empty file).
-    static func checkOutputs(_ output: String, format: Format, checkpoint: String, text: String) throws {
+    /// The dump and its sidecar, checked and locked before any file is read: never over the checkpoint
+    /// or the text however they are named, only over inspect-cells output of any format (or an empty
+    /// file), in a directory that exists, and by one run at a time (the lock a checkpoint's writer takes).
+    static func claimOutputs(_ output: String, format: Format, checkpoint: String, text: String) throws -> [CheckpointLock] {
+        var paths = [output]
         var outputs = [PlannedOutput(path: output, kind: .inspection, option: "--output")]
         if format == .npy {
-            outputs.append(PlannedOutput(path: sidecarPath(for: output), kind: .inspection, option: "--output", role: "the sidecar"))
+            paths.append(sidecarPath(for: output))
+            outputs.append(PlannedOutput(path: paths[1], kind: .inspection, option: "--output", role: "the sidecar"))
+        }
+        for path in paths {
+            outputs.append(PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, option: "--output", role: "the lock file"))
         }
         let inputs = [ReadInput(path: checkpoint, role: "the checkpoint"), ReadInput(path: text, role: "the text")]
         try OutputSafety(inputs: inputs, outputs: outputs).checkIdentityAndKind()
+        try checkOutputDirectory(output)
+        return try paths.map { try CheckpointLock(checkpoint: $0) }
     }
 
     /// acts.npy → acts.json; other names get .json appended.

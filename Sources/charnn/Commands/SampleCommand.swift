@@ -62,15 +62,16 @@ enum SampleCommand: Command {
         let sampler = Sampler(model: checkpoint.model, vocabulary: vocabulary)
         if v.interactive { return try interact(SamplingSession(sampler: sampler, options: options), text: checkpoint.text) }
         let out = StandardOutput()
-        defer { out.write("\n") }
+        defer { out.endLine(interrupted: Interruption.requested) }
         out.write(options.prime)
+        Interruption.install()
         if let beamWidth = v.beamWidth, let length = options.length {
             var beam = BeamSearchOptions()
             (beam.width, beam.length, beam.prime, beam.stopTexts, beam.score) = (beamWidth, length, options.prime, options.stopTexts, v.beamScore)
-            out.write(try BeamSearch(model: checkpoint.model, vocabulary: vocabulary).run(beam).text)
-            return ExitCode.success
+            let search = BeamSearch(model: checkpoint.model, vocabulary: vocabulary)
+            let result = try search.run(beam, shouldStop: { Interruption.requested }) { out.write($0) }
+            return result.end == .interrupted ? Interruption.exitCode : ExitCode.success
         }
-        Interruption.install()
         let end = try sampler.generate(options, shouldStop: { Interruption.requested }) { out.write($0) }
         return end == .interrupted ? Interruption.exitCode : ExitCode.success
     }
@@ -123,19 +124,21 @@ enum SampleCommand: Command {
         "character \(Vocabulary.display(s)) at position \(offset) is not in the model's vocabulary"
     }
 
-    /// `--interactive`: a continuation per line of stdin until its end. A line that is not UTF-8 or
-    /// has a character outside the vocabulary gets a warning and the session goes on.
+    /// `--interactive`: a continuation per line of stdin until its end or Ctrl-C. A line that is not
+    /// UTF-8 or has a character outside the vocabulary gets a warning and the session goes on.
     static func interact(_ session: SamplingSession, text normalization: TextNormalization) throws -> Int32 {
         let out = StandardOutput()
+        Interruption.install(interruptingReads: true)
         var lines = LineReader(fileDescriptor: STDIN_FILENO, name: "standard input")
+        lines.shouldStop = { Interruption.requested }
         var number = 0
-        while let bytes = try lines.next() {
+        while !Interruption.requested, let bytes = try lines.next() {
             number += 1
             do {
                 let prime = normalization.apply(to: try decodeUTF8(bytes))
                 _ = try session.sampler.vocabulary.encode(prime)  // before the echo: a refused line prints nothing
                 out.write(prime)
-                try session.continuation(of: prime) { out.write($0) }
+                try session.continuation(of: prime, shouldStop: { Interruption.requested }) { out.write($0) }
                 out.write("\n")
             } catch TextError.unknownCharacter(let s, let offset) {
                 Console.warning("line \(number): \(unknownCharacter(s, at: offset)); skipped")
@@ -143,23 +146,37 @@ enum SampleCommand: Command {
                 Console.warning("line \(number): \(e); skipped")
             }
         }
+        if Interruption.requested {
+            out.endLine(interrupted: true)
+            return Interruption.exitCode
+        }
         return ExitCode.success
     }
 }
 
 /// Unbuffered-enough stdout: a terminal sees each character as it is drawn; a pipe gets lines.
 final class StandardOutput {
-    private let flushEachCharacter = isatty(STDOUT_FILENO) == 1
+    private let isTerminal = isatty(STDOUT_FILENO) == 1
     private var buffer: [UInt8] = []
+    /// The last byte written, to end a terminal's line only where the text did not.
+    private var lastByte: UInt8?
 
     func write(_ s: Unicode.Scalar) {
         UTF8.encode(s) { buffer.append($0) }
-        if flushEachCharacter || s == "\n" || buffer.count >= 4096 { flush() }
+        lastByte = buffer.last
+        if isTerminal || s == "\n" || buffer.count >= 4096 { flush() }
     }
 
     func write(_ s: String) {
         buffer.append(contentsOf: s.utf8)
+        lastByte = buffer.last ?? lastByte
         flush()
+    }
+
+    /// A newline for a terminal's prompt, or after a text cut short by Ctrl-C, when the text does not
+    /// end with one; a complete sample goes to a pipe or a file exactly as generated.
+    func endLine(interrupted: Bool = false) {
+        if isTerminal || interrupted, let lastByte, lastByte != UInt8(ascii: "\n") { write("\n") }
     }
 
     func flush() {

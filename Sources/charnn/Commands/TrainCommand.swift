@@ -88,13 +88,17 @@ enum TrainCommand: Command {
 
     static func run(_ v: Validated) throws -> Int32 {
         Parallelism.threads = v.threads
-        let start = try v.resumePath.map { try resume($0, v) } ?? newRun(v)
+        // An automatic run claims its outputs before it measures the training speed.
+        var claimed: TrainingOutputs?
+        let start = try v.resumePath.map { try resume($0, v) } ?? newRun(v) { corpus in
+            claimed = try TrainingOutputs(v, corpus: corpus, resume: nil, resumedLog: nil)
+        }
 
         // The last input check (a text too short to train on) comes before the outputs are made safe.
         let trainer = try Trainer(model: start.model, vocabulary: start.vocabulary, corpus: start.corpus.corpus, options: start.options,
                                   resuming: start.snapshot)
-        let files = try TrainingOutputs(v, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
-                                        resumedLog: start.snapshot?.options.metricsLog)
+        let files = try claimed ?? TrainingOutputs(v, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
+                                                   resumedLog: start.snapshot?.options.metricsLog)
         defer { files.release() }
         let output = files.output
         trainer.metricsLog = files.recordedMetricsPath
@@ -148,8 +152,9 @@ enum TrainCommand: Command {
     }
 
     /// A new model for the corpus's vocabulary (created once the memory it needs has been checked),
-    /// sized automatically for a --time budget.
-    static func newRun(_ v: Validated) throws -> Start {
+    /// sized automatically for a --time budget once `claimOutputs` has made the outputs safe for the
+    /// files the corpus is read from.
+    static func newRun(_ v: Validated, claimOutputs: ([String]) throws -> Void) throws -> Start {
         let normalization: TextNormalization = v.request.keepLineEndings ? .exact : .standard
         let corpus = try TrainingCorpus(v, vocabulary: nil, owner: "the model", normalization: normalization)
         let vocabulary = corpus.corpus.vocabulary
@@ -160,7 +165,8 @@ enum TrainCommand: Command {
         var config = v.request.newModel(vocabularySize: vocabulary.count)
         var options = v.request.newRunOptions
         if let seconds = v.request.seconds {
-            (config, options) = try chooseAutomatically(v.request, budget: seconds, measuring: config, corpus: corpus.corpus, options: options)
+            (config, options) = try chooseAutomatically(v.request, budget: seconds, measuring: config, corpus: corpus.corpus,
+                                                        options: options) { try claimOutputs(corpus.inputs.map(\.path)) }
         }
         options = v.request.overriding(options)
         corpus.report()

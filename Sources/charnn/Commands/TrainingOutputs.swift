@@ -10,7 +10,7 @@ final class TrainingOutputs {
     let metrics: MetricsFile?
     /// How the checkpoints name the metrics log (TrainingFiles.recordedLogPath).
     let recordedMetricsPath: String
-    private var locks: [CheckpointLock] = []
+    private let locks: [CheckpointLock]
 
     /// Checks in this order: the output's directory, identity and kind of every output, a write
     /// probe, the locks (so a second run names the first), then checkpoints that exist already.
@@ -18,33 +18,48 @@ final class TrainingOutputs {
     /// The metrics log is --metrics, else the log `resumedLog` (the resumed checkpoint's) names, else
     /// the output's own; a new run's own log starts empty.
     init(_ v: TrainCommand.Validated, corpus: [String], resume: String?, resumedLog: String?) throws {
-        if let explicit = v.output ?? resume {
-            output = explicit
-        } else {
-            let stem = TrainingFiles.stem(of: v.args.positionals[0])
-            output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
-            if output != "checkpoints/\(stem).ckpt" {
-                Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
-            }
-        }
-        try TrainingOutputs.checkDirectory(output)
-        let given = v.metrics
         var resumedLogPath: String?
         if let resume, let resumedLog { resumedLogPath = TrainingFiles.resolvedLogPath(resumedLog, checkpoint: resume) }
-        let metricsPath = given ?? resumedLogPath ?? TrainingFiles.metricsPath(for: output)
-        recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
-        let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
-                                                force: v.force)
-        try safety.checkIdentityAndKind()
-        if TrainingFiles.directory(of: output) == "checkpoints" {  // the default location, made on demand
-            try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
+        let claim = { (output: String) in
+            try Claim(output, metrics: v.metrics ?? resumedLogPath ?? TrainingFiles.metricsPath(for: output), corpus: corpus,
+                      resume: resume, force: v.force)
         }
-        try TrainingOutputs.probe(output)
-        for checkpoint in [output, TrainingFiles.bestPath(for: output)] {
-            locks.append(try CheckpointLock(checkpoint: checkpoint))
+        let claimed: Claim
+        if let explicit = v.output ?? resume {
+            claimed = try claim(explicit)
+        } else {
+            let stem = TrainingFiles.stem(of: v.args.positionals[0])
+            claimed = try TrainingFiles.claimFreshCheckpoint(directory: "checkpoints", stem: stem, claim: claim).claim
+            if claimed.output != "checkpoints/\(stem).ckpt" {
+                Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(claimed.output)")
+            }
         }
-        try safety.checkExistingCheckpoints()
-        metrics = try MetricsFile(path: metricsPath, startFresh: given == nil && resume == nil)
+        (output, locks) = (claimed.output, claimed.locks)
+        recordedMetricsPath = TrainingFiles.recordedLogPath(claimed.metricsPath, checkpoint: output)
+        metrics = try MetricsFile(path: claimed.metricsPath, startFresh: v.metrics == nil && resume == nil)
+    }
+
+    /// A checkpoint path checked and locked, with its metrics log.
+    private struct Claim {
+        let output: String, metricsPath: String
+        let locks: [CheckpointLock]
+
+        init(_ output: String, metrics metricsPath: String, corpus: [String], resume: String?, force: Bool) throws {
+            (self.output, self.metricsPath) = (output, metricsPath)
+            try TrainingOutputs.checkDirectory(output)
+            let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath, force: force)
+            try safety.checkIdentityAndKind()
+            if TrainingFiles.directory(of: output) == "checkpoints" {  // the default location, made on demand
+                try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
+            }
+            try TrainingOutputs.probe(output)
+            var locks: [CheckpointLock] = []
+            for checkpoint in [output, TrainingFiles.bestPath(for: output)] {
+                locks.append(try CheckpointLock(checkpoint: checkpoint))
+            }
+            self.locks = locks
+            try safety.checkExistingCheckpoints()
+        }
     }
 
     /// Gives up the locks (and removes their files).
