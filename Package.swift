@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 // charnn: a character-level RNN / LSTM / GRU trainer and sampler. No package dependencies.
+import Foundation
 import PackageDescription
+
+/// Set by the Makefile for this repository's own builds: `make` writes the build's commit into
+/// Sources/charnn/BuildInfo+Commit.swift (git-ignored), compiled in place of BuildInfo.swift's default.
+let localBuild = ProcessInfo.processInfo.environment["CHARNN_LOCAL_BUILD"] == "1"
+let buildInfo: [SwiftSetting] = localBuild ? [.define("CHARNN_BUILD_INFO")] : []
 
 // The kernels are written with SIMD types; they only become AVX/FMA instructions when the
 // compiler may target the CPU it runs on. Bounds and exclusivity checks are dropped from
@@ -23,7 +29,7 @@ let package = Package(
     targets: [
         .target(name: "CBF16", cSettings: kernelFlags),
         .target(name: "CharRNN", dependencies: ["CBF16"], swiftSettings: fastMath),
-        .executableTarget(name: "charnn", dependencies: ["CharRNN"]),
+        .executableTarget(name: "charnn", dependencies: ["CharRNN"], swiftSettings: buildInfo),
         .target(name: "TestSupport", dependencies: ["CharRNN"], path: "Tests/TestSupport"),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -7,11 +7,12 @@ import Foundation
 let commands: [CommandEntry] = [
     CommandEntry(TrainCommand.self), CommandEntry(SampleCommand.self), CommandEntry(EvalCommand.self),
     CommandEntry(InspectCellsCommand.self), CommandEntry(BenchCommand.self), CommandEntry(ReportCommand.self),
+    CommandEntry(CompletionsCommand.self),
 ]
 
-/// Commands this binary runs for itself and does not list: `bench` starts one worker per model;
-/// the tests audit the option catalogue.
-let hiddenCommands: [CommandEntry] = [CommandEntry(BenchWorker.self), CommandEntry(OptionAudit.self)]
+/// Commands this binary runs for itself and does not list: `bench` starts one worker per model,
+/// the tests audit the option catalogue, `make install` writes the man page.
+let hiddenCommands: [CommandEntry] = [CommandEntry(BenchWorker.self), CommandEntry(OptionAudit.self), CommandEntry(ManPageCommand.self)]
 
 let topUsageLine = "usage: charnn <command> [arguments] [options]"
 
@@ -32,7 +33,7 @@ commands:
 
 options:
   -h, --help     show this help
-  --version      print the version
+  --version      print the version and the commit it was built from
 
 Quick start:
   charnn train corpora/shakespeare.txt --time 5m
@@ -60,7 +61,7 @@ func run(_ words: [String]) -> Int32 {
         print(topUsage)
         return ExitCode.success
     case "--version", "version":
-        print("charnn \(CharRNNVersion.string)")
+        print("charnn \(CharRNNVersion.string) (commit \(buildCommit))")
         return ExitCode.success
     case "help":
         guard words.count > 1, !["-h", "--help"].contains(words[1]) else { print(topUsage); return ExitCode.success }

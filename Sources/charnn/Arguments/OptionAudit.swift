@@ -12,7 +12,8 @@ enum OptionAudit: Command {
     static func run(_: Void) throws -> Int32 {
         var problems: [String] = []
         for entry in commands + hiddenCommands where entry.spec.name != spec.name {
-            let args = try ParsedArguments(entry.spec.positionals.map { "audit-" + $0.name.lowercased() }, spec: entry.spec)
+            let words = entry.spec.positionals.map { Completions.positionalValues(entry.spec)?.first ?? "audit-" + $0.name.lowercased() }
+            let args = try ParsedArguments(words, spec: entry.spec)
             _ = try entry.prepare(args)
             let listed = Set(entry.spec.options.map(\.name))
             for name in args.reads.names.subtracting(listed).sorted() {
