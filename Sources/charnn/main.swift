@@ -4,19 +4,15 @@
 import CharRNN
 import Foundation
 
-let commands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
-    (TrainCommand.spec, { try TrainCommand.run(TrainCommand.validate($0)) }),
-    (SampleCommand.spec, SampleCommand.run),
-    (EvalCommand.spec, EvalCommand.run),
-    (InspectCellsCommand.spec, { try InspectCellsCommand.run(InspectCellsCommand.validate($0)) }),
-    (BenchCommand.spec, BenchCommand.run),
-    (ReportCommand.spec, ReportCommand.run),
+let commands: [CommandEntry] = [
+    CommandEntry(TrainCommand.self), CommandEntry(SampleCommand.self), CommandEntry(EvalCommand.self),
+    CommandEntry(InspectCellsCommand.self), CommandEntry(BenchCommand.self), CommandEntry(ReportCommand.self),
+    CommandEntry(CompletionsCommand.self),
 ]
 
-/// Commands this binary runs for itself and does not list: `bench` starts one worker per model.
-let hiddenCommands: [(spec: CommandSpec, run: (ParsedArguments) throws -> Int32)] = [
-    (BenchCommand.workerSpec, BenchCommand.runWorker),
-]
+/// Commands this binary runs for itself and does not list: `bench` starts one worker per model,
+/// the tests audit the option catalogue, `make install` writes the man page.
+let hiddenCommands: [CommandEntry] = [CommandEntry(BenchWorker.self), CommandEntry(OptionAudit.self), CommandEntry(ManPageCommand.self)]
 
 let topUsageLine = "usage: charnn <command> [arguments] [options]"
 
@@ -37,7 +33,7 @@ commands:
 
 options:
   -h, --help     show this help
-  --version      print the version
+  --version      print the version and the commit it was built from
 
 Quick start:
   charnn train corpora/shakespeare.txt --time 5m
@@ -65,7 +61,7 @@ func run(_ words: [String]) -> Int32 {
         print(topUsage)
         return ExitCode.success
     case "--version", "version":
-        print("charnn \(CharRNNVersion.string)")
+        print("charnn \(CharRNNVersion.string) (commit \(buildCommit))")
         return ExitCode.success
     case "help":
         guard words.count > 1, !["-h", "--help"].contains(words[1]) else { print(topUsage); return ExitCode.success }
@@ -83,7 +79,7 @@ func run(_ words: [String]) -> Int32 {
     }
     do {
         let args = try ParsedArguments(Array(words.dropFirst()), spec: command.spec)
-        return try command.run(args)
+        return try command.prepare(args)()
     } catch let help as HelpRequested {
         print(help.command.help)
         return ExitCode.success

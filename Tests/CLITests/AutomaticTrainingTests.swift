@@ -42,6 +42,13 @@ final class AutomaticTrainingTests: CLITestCase {
         XCTAssertTrue(dir.exists("auto.metrics.jsonl"))
     }
 
+    /// An output refused is refused before the speed is measured: one error line, no "chose" line.
+    func testOutputsAreCheckedBeforeTheMeasurement() throws {
+        try corpus()
+        try expectRuntimeError(["train", "corpus.txt", "--time", "5s", "--output", "corpus.txt"],
+                               mentions: ["--output corpus.txt", "same file as corpus.txt"])
+    }
+
     func testExplicitOptionsWinInAutomaticMode() throws {
         try corpus()
         let r = try run(["train", "corpus.txt", "--time", "1s", "--cell", "gru", "--layers", "1", "--hidden", "8", "--dropout", "0",

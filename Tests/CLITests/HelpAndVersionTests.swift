@@ -55,7 +55,7 @@ final class HelpAndVersionTests: CLITestCase {
     func testCommandListIsAligned() throws {
         let r = try run(["--help"])
         let rows = r.stdoutLines.drop { $0 != "commands:" }.dropFirst().prefix { !$0.isEmpty }
-        XCTAssertEqual(rows.map { String($0.split(separator: " ")[0]) }, ["train", "sample", "eval", "inspect-cells", "bench", "report", "help"])
+        XCTAssertEqual(rows.map { String($0.split(separator: " ")[0]) }, ["train", "sample", "eval", "inspect-cells", "bench", "report", "completions", "help"])
         let columns = Set(rows.map { row in row.dropFirst(2).firstIndex(of: " ").map { row.dropFirst(2)[$0...].prefix { $0 == " " }.count
             + row.dropFirst(2).distance(from: row.dropFirst(2).startIndex, to: $0) } ?? 0 })
         XCTAssertEqual(columns.count, 1, "descriptions start in one column: \(r.stdout)")
@@ -109,8 +109,10 @@ final class HelpAndVersionTests: CLITestCase {
         let r = try run(["--version"])
         XCTAssertEqual(r.exitCode, 0, "\(r)")
         XCTAssertEqual(r.stderr, "")
-        let semver = #"^charnn (0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\n$"#
-        XCTAssertNotNil(r.stdout.range(of: semver, options: .regularExpression), "not 'charnn <semver>': \(r.stdout)")
+        // The commit make stamps (with -dirty for a changed tree), or unknown for a plain `swift build`.
+        let semver = #"^charnn (0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"#
+            + #" \(commit ([0-9a-f]{7,40}(-dirty)?|unknown)\)\n$"#
+        XCTAssertNotNil(r.stdout.range(of: semver, options: .regularExpression), "not 'charnn <semver> (commit …)': \(r.stdout)")
     }
 
     func testNoArgumentsIsAUsageErrorWithUsageOnStderr() throws {
@@ -118,5 +120,15 @@ final class HelpAndVersionTests: CLITestCase {
         XCTAssertEqual(r.exitCode, 64, "\(r)")
         XCTAssertEqual(r.stdout, "")
         XCTAssertTrue(r.stderrLines.contains(Self.topUsage), "\(r)")
+    }
+}
+
+/// The option catalogue against the code: every command, checked with its positionals alone, reads
+/// each option it lists and none it does not list.
+final class OptionCatalogueTests: CLITestCase {
+    func testEveryCommandReadsExactlyTheOptionsItLists() throws {
+        let r = try run(["audit-options"])
+        XCTAssertEqual(r.stdout, "", "options read but not listed, or listed but never read")
+        XCTAssertEqual(r.exitCode, 0, "\(r)")
     }
 }

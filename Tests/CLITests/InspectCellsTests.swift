@@ -148,6 +148,24 @@ final class InspectCellsTests: CLITestCase {
         XCTAssertEqual(r.stdoutLines.count, 1 + 10)
     }
 
+    /// A dump another run is writing is refused, as a checkpoint is, before the files are read (the
+    /// text here could not be inspected); standard output is never locked.
+    func testASecondWriterOfOneOutputIsRefusedBeforeAnyWork() throws {
+        try corpus("sea Shells\n", named: "upper.txt")
+        let fd = open(dir.file(".x.tsv.lock").path, O_RDWR | O_CREAT, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        let pid = Array("\(getpid())\n".utf8)
+        XCTAssertEqual(pid.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }, pid.count)
+        try expectRuntimeError(["inspect-cells", "model.ckpt", "upper.txt", "--output", "x.tsv"],
+                               mentions: ["x.tsv", "being written by another charnn run (process \(getpid()))", "another --output"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("x.tsv").path))
+        XCTAssertEqual(try run(["inspect-cells", "model.ckpt", "short.txt"]).exitCode, 0)
+        close(fd)
+        XCTAssertEqual(try run(["inspect-cells", "model.ckpt", "short.txt", "--output", "x.tsv"]).exitCode, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file(".x.tsv.lock").path), "the lock file goes with the run")
+    }
+
     func testAnUnwritableOutputIsOneLine() throws {
         try expectRuntimeError(["inspect-cells", "model.ckpt", "short.txt", "--output", "nodir/x.tsv"],
                                mentions: ["nodir/x.tsv", "directory"])
@@ -165,6 +183,7 @@ final class InspectCellsTests: CLITestCase {
         try expectUsageError(base + ["--units", "1", "--top", "2"], mentions: ["--units", "--top"], usage: usage)
         try expectUsageError(base + ["--top", "0"], mentions: ["--top", "at least 1"], usage: usage)
         try expectUsageError(base + ["--max-chars", "0"], mentions: ["--max-chars"], usage: usage)
-        try expectUsageError(base + ["--output", "short.txt"], mentions: ["--output"], usage: usage)
+        // The input named as the output is refused by identity, as every other spelling of it is (exit 1).
+        try expectRuntimeError(base + ["--output", "short.txt"], mentions: ["--output short.txt", "same file as short.txt"])
     }
 }

@@ -29,16 +29,26 @@ final class SampleModeTests: CLITestCase {
         XCTAssertEqual(try sample(["--prime-file", "empty.txt", "--length", "50"]), try sample(["--length", "50"]))
     }
 
+    /// A pipe gets the text exactly as generated: `--stop` with a newline ends right after the first
+    /// newline, and a sample of --length characters is that many characters, with no newline added.
+    func testPipedSampleEndsWhereTheTextEnds() throws {
+        let full = try sample(["--prime", "the ", "--length", "2000", "--seed", "4"])
+        XCTAssertEqual(full.unicodeScalars.count, 4 + 2000)
+        let firstLine = try XCTUnwrap(full.dropFirst(4).firstIndex(of: "\n"), "a 2000-character sample holds a newline")
+        XCTAssertEqual(try sample(["--prime", "the ", "--length", "2000", "--seed", "4", "--stop", "\n"]),
+                       String(full[...firstLine]))
+    }
+
     /// The same text cut right after the first occurrence of a stop text in its generated part.
     func testStopTexts() throws {
         let full = try sample(["--prime", "the ", "--length", "400"])
-        let generated = Array(full.unicodeScalars.dropFirst(4).dropLast())
+        let generated = Array(full.unicodeScalars.dropFirst(4))
         func text(_ scalars: ArraySlice<Unicode.Scalar>) -> String { String(String.UnicodeScalarView(scalars)) }
         func cut(_ stops: [String]) -> String? {
             for end in 1...generated.count {
                 let head = generated[..<end]
                 if stops.contains(where: { head.count >= $0.unicodeScalars.count && head.suffix($0.unicodeScalars.count).elementsEqual($0.unicodeScalars) }) {
-                    return "the " + text(head) + "\n"
+                    return "the " + text(head)
                 }
             }
             return nil
@@ -68,17 +78,35 @@ final class SampleModeTests: CLITestCase {
         XCTAssertTrue(r.stdout.hasSuffix("\n"))
     }
 
+    /// Ctrl-C ends a beam search (which streams what it has decided) and an interactive session as it
+    /// ends a sample: what was written, a newline, exit 130.
+    func testBeamAndInteractiveStopOnCtrlC() throws {
+        let sessions: [([String], String?)] = [(["--beam", "1", "--length", "100000000", "--prime", "the "], nil),
+                                               (["--interactive", "--length", "100000000"], "the \n")]
+        for (options, stdin) in sessions {
+            let running = try charnn.start(["sample", "model.ckpt"] + options, stdin: stdin.map { Data($0.utf8) }, in: dir.url)
+            let deadline = Date().addingTimeInterval(60)
+            while running.stdoutSoFar.count < 500 && Date() < deadline { usleep(10_000) }
+            running.send(signal: SIGINT)
+            let r = try running.wait(timeout: 60)
+            XCTAssertEqual(r.exitCode, 130, "\(options): \(r)")
+            XCTAssertEqual(r.stderr, "", "\(options)")
+            XCTAssertTrue(r.stdout.hasPrefix("the ") && r.stdout.count >= 500, "\(options): \(r)")
+            XCTAssertTrue(r.stdout.hasSuffix("\n"), "\(options)")
+        }
+    }
+
     func testBeamIsDeterministicAndWidthOneIsArgmax() throws {
         let beam = try sample(["--beam", "3", "--length", "60", "--prime", "the "])
-        XCTAssertEqual(beam.unicodeScalars.count, 4 + 60 + 1)
+        XCTAssertEqual(beam.unicodeScalars.count, 4 + 60)
         XCTAssertEqual(try sample(["--beam", "3", "--length", "60", "--prime", "the ", "--seed", "5"]), beam)
         XCTAssertEqual(try sample(["--beam", "1", "--length", "60", "--prime", "the "]),
                        try sample(["--argmax", "--length", "60", "--prime", "the "]))
         // By the mean score a text of --length characters may beat one that "e" ends; either way
         // the text holds no "e" before its end.
         let stopped = try sample(["--beam", "3", "--length", "60", "--prime", "the ", "--stop", "e", "--beam-score", "mean"])
-        let generated = stopped.unicodeScalars.dropFirst(4).dropLast()
-        XCTAssertTrue(stopped.hasPrefix("the ") && stopped.hasSuffix("\n"), stopped)
+        let generated = stopped.unicodeScalars.dropFirst(4)
+        XCTAssertTrue(stopped.hasPrefix("the "), stopped)
         XCTAssertFalse(generated.dropLast().contains("e"), stopped)
         XCTAssertTrue(generated.last == "e" || generated.count == 60, stopped)
     }
@@ -89,7 +117,7 @@ final class SampleModeTests: CLITestCase {
         let input = "the \nZebra\nshe sells\n"
         let r = try run(["sample", "model.ckpt", "--interactive", "--length", "30", "--seed", "3"], stdin: input)
         XCTAssertEqual(r.exitCode, 0, "\(r)")
-        let first = try sample(["--prime", "the ", "--length", "30", "--seed", "3"])
+        let first = try sample(["--prime", "the ", "--length", "30", "--seed", "3"]) + "\n"
         XCTAssertTrue(r.stdout.hasPrefix(first), "\(r)")
         let second = r.stdout.unicodeScalars.dropFirst(first.unicodeScalars.count)
         XCTAssertTrue(String(second).hasPrefix("she sells") && second.last == "\n", "\(r)")
@@ -100,7 +128,7 @@ final class SampleModeTests: CLITestCase {
         XCTAssertEqual(again.stdout, r.stdout)
         // A stop text ends each continuation; the end of input without a last newline ends a line.
         let stopped = try sample(["--interactive", "--length", "300", "--stop", " "], stdin: "the\nsea")
-        let one = try sample(["--prime", "the", "--length", "300", "--stop", " "])
+        let one = try sample(["--prime", "the", "--length", "300", "--stop", " "]) + "\n"
         XCTAssertTrue(stopped.hasPrefix(one), stopped)
         let two = String(stopped.unicodeScalars.dropFirst(one.unicodeScalars.count))
         XCTAssertTrue(two.hasPrefix("sea") && two.hasSuffix(" \n"), stopped)

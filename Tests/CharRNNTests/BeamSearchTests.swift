@@ -196,4 +196,29 @@ final class BeamSearchTests: XCTestCase {
         XCTAssertTrue(without.text.hasPrefix("cd\n"), without.text)
         XCTAssertGreaterThan(found.logProbability, without.logProbability)
     }
+
+    /// The characters `decided` streams are the result's text, each given once every text that can
+    /// still win begins with it (the kept texts, the best complete one, greedy decoding's once it
+    /// left the beam): a search stopped part-way returns what it streamed, a prefix of the whole
+    /// search's text. Width 1 keeps one text, so each character is decided as it is drawn.
+    func testDecidedCharactersStreamAsTheSearchGoes() throws {
+        let (model, vocabulary) = Self.small
+        let search = BeamSearch(model: model, vocabulary: vocabulary)
+        for (width, least) in [(4, 0), (1, 199)] {
+            var options = BeamSearchOptions()
+            (options.width, options.length, options.prime) = (width, 300, "ab")
+            var streamed = ""
+            let full = try search.run(options) { streamed.unicodeScalars.append($0) }
+            XCTAssertEqual(streamed, full.text)
+            XCTAssertEqual(full.text.unicodeScalars.count, 300)
+            var steps = 0, partial = ""
+            let cut = try search.run(options, shouldStop: { steps += 1; return steps > 200 }) { partial.unicodeScalars.append($0) }
+            XCTAssertEqual(cut.end, .interrupted)
+            XCTAssertTrue(cut.logProbability.isNaN)
+            XCTAssertEqual(cut.text, partial)
+            XCTAssertTrue(full.text.hasPrefix(cut.text), "\(cut.text) / \(full.text)")
+            XCTAssertGreaterThanOrEqual(cut.text.unicodeScalars.count, least, "width \(width)")
+            XCTAssertLessThanOrEqual(cut.text.unicodeScalars.count, 200)
+        }
+    }
 }

@@ -178,6 +178,24 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertEqual(LogOwnership.freshLogPath("d/a.metrics.jsonl"), "d/a.metrics-3.jsonl")
     }
 
+    /// Two runs that chose one fresh name at the same instant: the one that finds it locked takes the
+    /// next free name; any other refusal is the run's error.
+    func testAFreshNameLockedByAnotherRunIsPassedOver() throws {
+        try dir.makeDirectory("checkpoints")
+        var tried: [String] = []
+        let claimed = try TrainingFiles.claimFreshCheckpoint(directory: "checkpoints", stem: "c") { path -> String in
+            tried.append(path)
+            if path == "checkpoints/c.ckpt" { throw OutputRefusal.locked(checkpoint: path, pid: 7) }
+            return "lock of " + path
+        }
+        XCTAssertEqual(tried, ["checkpoints/c.ckpt", "checkpoints/c-2.ckpt"])
+        XCTAssertEqual(claimed.path, "checkpoints/c-2.ckpt")
+        XCTAssertEqual(claimed.claim, "lock of checkpoints/c-2.ckpt")
+        XCTAssertThrowsError(try TrainingFiles.claimFreshCheckpoint(directory: "checkpoints", stem: "c") { path -> String in
+            throw OutputRefusal.isDirectory(output: path)
+        })
+    }
+
     func testFreshCheckpointNamesSkipEveryFileOfAnEarlierRun() throws {
         try dir.makeDirectory("checkpoints")
         XCTAssertEqual(TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: "c"), "checkpoints/c.ckpt")

@@ -27,7 +27,7 @@ public struct BenchmarkSetup: Sendable, Codable, Equatable {
     public var sampleRuns = 3
     /// Threads while sampling (`charnn sample` uses all cores by default; only large layers split).
     public var sampleThreads = 1
-    public var seed: UInt64 = 123
+    public var seed = SplitMix64.defaultSeed
     /// Of the training products (sampling is fp32); in a result, the precision that ran.
     public var precision = Precision.fp32
 

@@ -80,8 +80,8 @@ public enum AtomicFile {
     }
 }
 
-/// The temporary files of writers in progress, for a signal handler to remove before the process
-/// ends (a command killed mid-dump leaves no hidden temporary behind). Tracked only once `enable`d;
+/// The temporary files of writers in progress and the lock files held (CheckpointLock), for a signal
+/// handler to remove before the process ends (a command killed mid-dump leaves no hidden file behind). Tracked only once `enable`d;
 /// the slots are C strings made before any handler runs, and unlink is async-signal-safe. A slot's
 /// string is not freed (a handler may be reading it): a command writes a handful of files.
 public enum LiveTemporaries {

@@ -14,6 +14,8 @@ public final class CheckpointLock {
     public let checkpoint: String
     public let path: String
     private var fd: Int32
+    /// The lock file's place among the files a signal handler removes (LiveTemporaries), if tracked.
+    private var liveSlot: Int?
 
     /// "runs/model.ckpt" → "runs/.model.ckpt.lock"
     public static func path(for checkpoint: String) -> String {
@@ -51,6 +53,7 @@ public final class CheckpointLock {
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        liveSlot = LiveTemporaries.add(path)
     }
 
     deinit { release() }
@@ -60,6 +63,7 @@ public final class CheckpointLock {
     /// (another file of that name) stays.
     public func release() {
         guard fd >= 0 else { return }
+        LiveTemporaries.remove(liveSlot)
         var held = stat(), named = stat()
         if fstat(fd, &held) == 0, lstat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino { unlink(path) }
         close(fd)

@@ -16,6 +16,9 @@ public struct LineReader {
     /// Bytes at the start of `buffer` known to hold no line break.
     private var searched = 0
     private var atEnd = false
+    /// Asked when a read is interrupted by a signal: true ends the input there (a partial line is
+    /// dropped); false reads on. A handler installed without SA_RESTART lets Ctrl-C reach it.
+    public var shouldStop: () -> Bool = { false }
 
     public init(fileDescriptor: Int32, name: String) {
         self.fileDescriptor = fileDescriptor
@@ -47,7 +50,10 @@ public struct LineReader {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fileDescriptor, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EINTR {
+                if shouldStop() { (atEnd, buffer, searched) = (true, [], 0); return }
+                continue
+            }
             if n < 0 { throw FileError.unreadable(path: name, reason: String(cString: strerror(errno))) }
             if n == 0 { atEnd = true } else { buffer.append(contentsOf: chunk[..<n]) }
             return

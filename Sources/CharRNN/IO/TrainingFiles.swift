@@ -132,9 +132,11 @@ public enum TrainingFiles {
     /// `directory/stem.ckpt`, or if anything of that run is there (its checkpoint, best checkpoint
     /// or a lock file), the first free `directory/stem-2.ckpt`, `-3`, …: a new run never takes over
     /// an earlier run's files.
-    public static func freshCheckpointPath(directory: String, stem: String) -> String {
+    /// `passing` names that are not free whatever is there (another run claimed them first).
+    public static func freshCheckpointPath(directory: String, stem: String, passing: Set<String> = []) -> String {
         for n in 1... {
             let path = "\(directory)/\(stem)\(n == 1 ? "" : "-\(n)").ckpt"
+            if passing.contains(path) { continue }
             let files = [path, bestPath(for: path)].flatMap { [$0, CheckpointLock.path(for: $0)] } + [metricsPath(for: path)]
             if !files.contains(where: pathIsTaken) { return path }
         }
@@ -145,6 +147,21 @@ public enum TrainingFiles {
     /// a terminal, /dev/stdout) is not locked.
     public static func logIsLocked(_ path: String) -> Bool {
         FileStatus(path: path).map(\.isRegular) ?? true
+    }
+
+    /// The first fresh checkpoint path `claim` succeeds on: a name another run locked between the
+    /// choice and the claim (two runs started at the same instant) is passed over for the next one.
+    public static func claimFreshCheckpoint<Claim>(directory: String, stem: String,
+                                                   claim: (String) throws -> Claim) throws -> (path: String, claim: Claim) {
+        var passed = Set<String>()
+        while true {
+            let path = freshCheckpointPath(directory: directory, stem: stem, passing: passed)
+            do {
+                return (path, try claim(path))
+            } catch OutputRefusal.locked {
+                passed.insert(path)
+            }
+        }
     }
 
     /// Anything at `path`, a broken link included.

@@ -6,6 +6,9 @@
 public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     public var state: UInt64
 
+    /// The seed of training, sampling, the report's sample and the benchmark when none is given.
+    public static let defaultSeed: UInt64 = 123
+
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {

@@ -27,7 +27,6 @@ public struct ReportPage {
         var options = SamplingOptions()
         options.length = length
         options.temperature = 0.8
-        options.seed = 123
         var text = ""
         try Sampler(model: checkpoint.model, vocabulary: checkpoint.vocabulary).generate(options) { text.unicodeScalars.append($0) }
         return text
@@ -61,7 +60,7 @@ public struct ReportPage {
         <h2>Configuration</h2>
         \(configuration)
         <h2>Sample</h2>
-        <p class="note">\(sample.unicodeScalars.count) characters at temperature 0.8, seed 123 (<code>charnn sample \(name) --temperature 0.8</code> draws more).</p>
+        <p class="note">\(sample.unicodeScalars.count) characters at temperature 0.8, seed \(SamplingOptions().seed) (<code>charnn sample \(name) --temperature 0.8</code> draws more).</p>
         <pre>\(ReportPage.displayable(sample))</pre>
         </body></html>\n
         """

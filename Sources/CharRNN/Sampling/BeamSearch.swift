@@ -60,10 +60,17 @@ public final class BeamSearch {
     /// first stop text) if that scores strictly higher. With `.sum` the search ends as soon as no
     /// kept text can still beat the best complete one (log-probabilities only fall as a text grows).
     /// Throws if the prime or a stop text has characters outside the vocabulary.
-    public func run(_ options: BeamSearchOptions) throws -> BeamSearchResult { try run(options, greedyFallback: true) }
+    /// `decided` gets each character as soon as every text that can still win begins with it (so the
+    /// result's text, streamed); `shouldStop` is asked before each step, and when it says so the
+    /// result is the text decided so far, ended `.interrupted`, its log-probability nan.
+    public func run(_ options: BeamSearchOptions, shouldStop: () -> Bool = { false },
+                    decided: (Unicode.Scalar) -> Void = { _ in }) throws -> BeamSearchResult {
+        try run(options, greedyFallback: true, shouldStop: shouldStop, decided: decided)
+    }
 
     /// `greedyFallback` false: the beam's own best text, to show in tests what the fallback is for.
-    func run(_ options: BeamSearchOptions, greedyFallback: Bool) throws -> BeamSearchResult {
+    func run(_ options: BeamSearchOptions, greedyFallback: Bool, shouldStop: () -> Bool = { false },
+             decided: (Unicode.Scalar) -> Void = { _ in }) throws -> BeamSearchResult {
         precondition(options.width >= 1 && options.length >= 1, "beam width and length must be positive")
         let primeIDs = try vocabulary.encode(options.prime)
         let stops = StopTextMatcher(try options.stopTexts.map { try vocabulary.encode($0) })
@@ -71,14 +78,21 @@ public final class BeamSearch {
         let first = feedPrime(primeIDs, vocabulary: vocabulary) { stepper.run($0) }
         let search = BeamState(stepper: stepper, options: options, stops: stops, boundary: vocabulary.boundaryID)
         search.start(after: first)
+        var emitted: [Int32] = []
+        func emit(_ ids: [Int32]) {
+            for id in ids.dropFirst(emitted.count) where vocabulary.isCharacter(id) { decided(vocabulary[id]) }
+            if ids.count > emitted.count { emitted = ids }
+        }
+        func text(_ ids: [Int32]) -> String { String(String.UnicodeScalarView(ids.filter(vocabulary.isCharacter).map { vocabulary[$0] })) }
         for level in 0..<options.length {
+            if shouldStop() { return BeamSearchResult(text: text(emitted), logProbability: .nan, end: .interrupted) }
             guard search.extend(level: level, isLast: level == options.length - 1) else { break }
+            emit(search.decidedPrefix())
         }
         var best = search.bestText()
         if greedyFallback, let greedy = search.finishGreedy(), greedy.rank > best.rank { best = greedy }
-        var text = String.UnicodeScalarView()
-        text.append(contentsOf: best.ids.filter(vocabulary.isCharacter).map { vocabulary[$0] })
-        return BeamSearchResult(text: String(text), logProbability: best.logProbability, end: best.end)
+        emit(best.ids)
+        return BeamSearchResult(text: text(best.ids), logProbability: best.logProbability, end: best.end)
     }
 }
 
@@ -255,6 +269,17 @@ private final class BeamState {
             slot = Int(link.parent)
         }
         return ids.reversed()
+    }
+
+    /// The ids every text that can still win begins with: the kept texts, the best complete one and
+    /// greedy decoding's text once it left the beam.
+    func decidedPrefix() -> [Int32] {
+        var texts = beams.indices.map { spell(level: history.count, slot: $0) }
+        if let b = best { texts.append(spell(level: b.level - 1, slot: b.parent) + [b.id]) }
+        if let fork = greedyFork { texts.append(fork.ids) }
+        guard var prefix = texts.first else { return [] }
+        for t in texts.dropFirst() { prefix = Array(zip(prefix, t).prefix { $0 == $1 }.map(\.0)) }
+        return prefix
     }
 
     /// The best complete text the beam found (there is one: the last level completes every text).

@@ -16,7 +16,7 @@ public struct SamplingOptions: Sendable, Equatable {
     public var topK: Int?
     /// Always take the most likely character (deterministic; ignores temperature and seed).
     public var argmax = false
-    public var seed: UInt64 = 123
+    public var seed = SplitMix64.defaultSeed
     /// Text the model reads before it starts writing; it is not part of `length`.
     public var prime = ""
     /// Generation ends right after the first occurrence of any of these in the generated text

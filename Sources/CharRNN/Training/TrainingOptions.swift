@@ -18,7 +18,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var evalEvery = 1000
     /// Report progress every this many iterations.
     public var printEvery = 10
-    public var seed: UInt64 = 123
+    public var seed = SplitMix64.defaultSeed
     /// Of the training passes' large products; validation, sampling and eval are always fp32.
     public var precision = Precision.fp32
     /// Nil: step decay by `lrDecay` (a constant rate at its default of 1), as in files without it.

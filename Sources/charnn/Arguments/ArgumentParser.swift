@@ -20,6 +20,7 @@ struct ParsedArguments {
     /// Each option's values in the order given: one, except for repeatable options.
     private let values: [String: [String]]
     private let flags: Set<String>
+    let reads = OptionReads()
 
     init(_ words: [String], spec: CommandSpec) throws {
         self.spec = spec
@@ -71,75 +72,48 @@ struct ParsedArguments {
         self.flags = flags
     }
 
-    func has(_ name: String) -> Bool { values[name] != nil || flags.contains(name) }
-    func flag(_ name: String) -> Bool { flags.contains(name) }
-    /// The value of an option given at most once (the typed reads below are for those too).
-    func string(_ name: String) -> String? {
-        assert(spec.option(name)?.repeatable != true, "read a repeatable option with strings(_:)")
-        return values[name]?.first
+    /// Whether the option was given.
+    func has(_ option: some OptionDeclaration) -> Bool {
+        let name = consult(option)
+        return values[name] != nil || flags.contains(name)
     }
 
+    /// The text given for an option (the last word of a repeatable one), as typed.
+    func text(_ option: some OptionDeclaration) -> String? { values[consult(option)]?.first }
+
     /// Every value of a repeatable option, in the order given.
-    func strings(_ name: String) -> [String] { values[name] ?? [] }
+    func strings(_ option: Option<String>) -> [String] { values[consult(option)] ?? [] }
 
     /// The value of a typed option, or nil when it is not given.
     func value<Value>(_ option: Option<Value>) throws -> Value? {
-        guard let text = string(option.name) else { return nil }
-        do { return try option.read(text) } catch let invalid as InvalidValue { throw fail(option.name, invalid.what) }
+        assert(!option.spec.repeatable, "read a repeatable option with strings(_:)")
+        guard let text = values[consult(option)]?.first else { return nil }
+        do { return try option.read(text) } catch let invalid as InvalidValue {
+            throw UsageError(message: invalid.message ?? "\(option.name) \(invalid.what), got '\(text)'", command: spec)
+        }
     }
 
     func value<Value>(_ option: Option<Value>, default d: Value) throws -> Value { try value(option) ?? d }
 
-    func flag(_ option: Option<Bool>) -> Bool { flag(option.name) }
+    func flag(_ option: Option<Bool>) -> Bool { flags.contains(consult(option)) }
 
     /// --threads, or every core of the machine.
     func threads(_ option: Option<Int> = Options.threads) throws -> Int {
         try value(option) ?? ProcessInfo.processInfo.activeProcessorCount
     }
 
-    private func fail(_ name: String, _ what: String) -> UsageError {
-        UsageError(message: "\(name) \(what), got '\(string(name) ?? "")'", command: spec)
+    /// Records that the command reads `option` (the catalogue audit compares these with the list).
+    private func consult(_ option: some OptionDeclaration) -> String {
+        let name = option.spec.name
+        reads.names.insert(name)
+        return name
     }
+}
 
-    func int(_ name: String, default d: Int? = nil, min lo: Int? = nil, max hi: Int? = nil) throws -> Int? {
-        guard let text = string(name) else { return d }
-        guard let v = Int(text) else { throw fail(name, "needs a whole number") }
-        if let lo, v < lo { throw fail(name, "must be at least \(lo)") }
-        if let hi, v > hi { throw fail(name, "must be at most \(hi)") }
-        return v
-    }
-
-    /// A finite real number in the given range; `above` excludes the bound itself.
-    func double(_ name: String, default d: Double? = nil, min lo: Double? = nil, above: Double? = nil,
-                max hi: Double? = nil, below: Double? = nil) throws -> Double? {
-        guard let text = string(name) else { return d }
-        guard let v = Double(text), v.isFinite else { throw fail(name, "needs a finite number") }
-        if let lo, v < lo { throw fail(name, "must be at least \(lo)") }
-        if let above, v <= above { throw fail(name, "must be greater than \(above)") }
-        if let hi, v > hi { throw fail(name, "must be at most \(hi)") }
-        if let below, v >= below { throw fail(name, "must be less than \(below)") }
-        return v
-    }
-
-    func choice<T: RawRepresentable & CaseIterable>(_ name: String, default d: T? = nil) throws -> T? where T.RawValue == String {
-        guard let text = string(name) else { return d }
-        guard let v = T(rawValue: text.lowercased()) else {
-            throw fail(name, "must be one of " + T.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return v
-    }
-
-    /// A duration like 90, 90s, 10m, 1.5h, 2d (seconds when no unit).
-    func duration(_ name: String) throws -> Double? {
-        guard let text = string(name)?.lowercased() else { return nil }
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        var number = Substring(text), scale = 1.0
-        if let last = text.last, let unit = units[last] { number = text.dropLast(); scale = unit }
-        guard let v = Double(number), v.isFinite, v > 0 else {
-            throw fail(name, "needs a positive duration such as 90s, 10m or 2h")
-        }
-        return v * scale
-    }
+/// The options a command has read, so the audit can find one it reads but does not list, or lists
+/// but never reads.
+final class OptionReads {
+    var names = Set<String>()
 }
 
 /// " (did you mean X?)" for the nearest of `names` within two edits of `word`, else "".

@@ -2,13 +2,27 @@
 // parser and the usage text are made, so the two never disagree.
 
 struct OptionSpec {
-    let name: String        // "--hidden"
+    var name: String        // "--hidden"
     let value: String?      // "N" for options that take a value; nil for flags
     var help: String
     var defaultText: String? = nil
     /// May be given more than once; every value is kept, in order (`ParsedArguments.strings`).
     /// Only for options that take a value: a flag said twice says nothing more.
     var repeatable = false
+    /// The values it accepts when they are a fixed list (completed by the shells, listed by the man page).
+    var choices: [String]? = nil
+    /// What a shell offers for its value.
+    var completion: ValueCompletion = .none
+}
+
+/// What a shell completes an option's value or a positional argument with.
+enum ValueCompletion {
+    case none, file, checkpoint, directory
+
+    /// A positional argument's, from its name.
+    static func positional(_ name: String) -> ValueCompletion {
+        name == "CHECKPOINT" ? .checkpoint : (name == "CORPUS" || name == "TEXTFILE" ? .file : .none)
+    }
 }
 
 struct CommandSpec {

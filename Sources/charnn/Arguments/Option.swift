@@ -6,6 +6,11 @@ import Foundation
 /// What is wrong with an option's text, e.g. "must be at least 1"; the parser adds the name and the text.
 struct InvalidValue: Error {
     let what: String
+    /// The whole message, for readers whose message does not follow "NAME what, got 'TEXT'".
+    var message: String? = nil
+
+    init(what: String) { self.what = what }
+    init(message: String) { (self.what, self.message) = ("", message) }
 }
 
 /// Anything a command lists among its options.
@@ -31,6 +36,16 @@ struct Option<Value>: OptionDeclaration {
         return Option(spec: spec, read: read)
     }
 
+    /// The same option, its value completed by the shells as `completion` says.
+    func completing(_ completion: ValueCompletion) -> Option {
+        var spec = spec
+        spec.completion = completion
+        return Option(spec: spec, read: read)
+    }
+
+    /// The value its default text reads as (for options whose default is written as it would be typed).
+    func defaultValue() throws -> Value { try read(spec.defaultText!) }
+
     /// The same option without a default in its help (a hidden command always passes it).
     func withoutDefault() -> Option {
         var spec = spec
@@ -40,7 +55,9 @@ struct Option<Value>: OptionDeclaration {
 
     /// The same value and range under another name (`--sample-threads` reads as `--threads` does).
     func renamed(_ name: String, help: String, default defaultText: String?) -> Option {
-        Option(spec: OptionSpec(name: name, value: spec.value, help: help, defaultText: defaultText, repeatable: spec.repeatable), read: read)
+        var renamed = spec
+        (renamed.name, renamed.help, renamed.defaultText) = (name, help, defaultText)
+        return Option(spec: renamed, read: read)
     }
 }
 
@@ -114,7 +131,8 @@ extension Option where Value == Float {
 extension Option where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
     /// One of the type's cases, by name, in any case.
     static func choice(_ name: String, _ value: String, help: String, default d: Value? = nil) -> Option {
-        Option(spec: OptionSpec(name: name, value: value, help: help, defaultText: d?.rawValue)) { text in
+        Option(spec: OptionSpec(name: name, value: value, help: help, defaultText: d?.rawValue,
+                                choices: Value.allCases.map(\.rawValue))) { text in
             guard let v = Value(rawValue: text.lowercased()) else {
                 throw InvalidValue(what: "must be one of " + Value.allCases.map(\.rawValue).joined(separator: ", "))
             }
@@ -125,7 +143,8 @@ extension Option where Value: RawRepresentable & CaseIterable, Value.RawValue ==
 
 extension Option where Value == String {
     static func text(_ name: String, _ value: String, help: String, default d: String? = nil, repeatable: Bool = false) -> Option {
-        Option(spec: OptionSpec(name: name, value: value, help: help, defaultText: d, repeatable: repeatable)) { $0 }
+        Option(spec: OptionSpec(name: name, value: value, help: help, defaultText: d, repeatable: repeatable,
+                                completion: value == "FILE" ? .file : .none)) { $0 }
     }
 }
 

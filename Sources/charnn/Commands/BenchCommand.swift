@@ -5,22 +5,13 @@
 import CharRNN
 import Foundation
 
-enum BenchCommand {
+enum BenchCommand: Command {
+    typealias O = Options.Bench
+
     /// Options shared by `bench` and its worker; the worker takes single values for the lists.
-    static let modelOptions: [OptionSpec] = [
-        layers.spec, batchSize.spec, seqLength.spec,
-        OptionSpec(name: "--warmup", value: "N", help: "iterations run before timing starts", defaultText: "3"),
-        OptionSpec(name: "--iterations", value: "N", help: "iterations timed one by one (the median is reported)", defaultText: "20"),
-        OptionSpec(name: "--sample-length", value: "N", help: "characters per sampling run (median of 3 runs)", defaultText: "2000"),
-        threads.spec, sampleThreads.spec, seed.spec,
+    static let modelOptions: [any OptionDeclaration] = [
+        O.layers, O.batchSize, O.seqLength, O.warmup, O.iterations, O.sampleLength, O.threads, O.sampleThreads, O.seed,
     ]
-    private static let setup = BenchmarkSetup()
-    static let layers = Options.layers.with(default: "\(setup.layers)")
-    static let batchSize = Options.batchSize.with(default: "\(setup.batch)")
-    static let seqLength = Options.seqLength.with(help: "time steps per batch", default: "\(setup.seqLength)")
-    static let threads = Options.threads.with(help: "threads for training's matrix products")
-    static let sampleThreads = Options.threads.renamed("--sample-threads", help: "threads while sampling", default: "all cores, as charnn sample")
-    static let seed = Options.seed.with(help: "seed for the model, the data and the generated text", default: "\(setup.seed)")
 
     static let spec = CommandSpec(
         name: "bench",
@@ -28,44 +19,42 @@ enum BenchCommand {
         summary: "Measure training chars/s (median over warm iterations), achieved GFLOP/s, step-by-step\n"
             + "sampling chars/s and peak memory for each model, each in its own process.",
         positionals: [],
-        options: [
-            OptionSpec(name: "--json", value: nil, help: "print one JSON object instead of the table"),
-            OptionSpec(name: "--corpus", value: "FILE", help: "text to train on",
-                       defaultText: "corpora/shakespeare.txt, else ../shared/corpora/tinyshakespeare.txt, else generated text"),
-            OptionSpec(name: "--models", value: "LIST", help: "cells to measure, comma-separated", defaultText: "lstm,gru,rnn"),
-            OptionSpec(name: "--hidden", value: "LIST", help: "hidden sizes to measure, comma-separated", defaultText: "128,512"),
-            OptionSpec(name: "--precision", value: "LIST", help: "training products' precisions to measure, comma-separated "
-                       + "(fp32, bf16)", defaultText: "fp32"),
-        ] + modelOptions,
+        options: [O.json, O.corpus, O.models, O.hidden, O.precision] + modelOptions,
         notes: [
             "GFLOP/s counts the products charnn does (forward + backward, 2 FLOPs per multiply-add); the",
             "PyTorch-equivalent figure adds layer 0's dense one-hot products, which PyTorch does and charnn skips.",
         ])
 
-    static let workerSpec = CommandSpec(
-        name: "bench-worker",
-        brief: "(internal) one configuration of charnn bench",
-        summary: "(internal) one configuration of charnn bench; prints its result as JSON.",
-        positionals: [],
-        options: [
-            OptionSpec(name: "--corpus", value: "FILE", help: "text to train on (default: generated text)"),
-            OptionSpec(name: "--generated", value: "N", help: "characters of generated text"),
-            Options.cell.withoutDefault(), Options.hidden.withoutDefault(),
-            Options.precision.with(help: "training products' precision").withoutDefault(),
-        ] + modelOptions)
-
     /// Default corpora, in order of preference: the user's, then the development one.
     static let defaultCorpora = ["corpora/shakespeare.txt", "../shared/corpora/tinyshakespeare.txt"]
 
-    static func run(_ args: ParsedArguments) throws -> Int32 {
-        let cells: [CellKind] = try list(args, "--models", default: "lstm,gru,rnn") { CellKind(rawValue: $0) }
-        let sizes: [Int] = try list(args, "--hidden", default: "128,512") { try? Options.hidden.read($0) }
-        let setup = try parseSetup(args)
-        let threads = try args.threads(threads)
-        let precisions = try resolved(list(args, "--precision", default: "fp32") { Precision(rawValue: $0) })
+    struct Validated {
+        let cells: [CellKind], sizes: [Int], precisions: [Precision]
+        let setup: BenchmarkSetup
+        let threads: Int
+        let corpus: String?, json: Bool
+        /// The model options as given, passed on to each worker.
+        let passed: [String]
+    }
+
+    static func validate(_ args: ParsedArguments) throws -> Validated {
+        var passed: [String] = []
+        for o in modelOptions where o.spec.name != O.threads.name {
+            if let v = args.text(o) { passed += [o.spec.name, v] }
+        }
+        return Validated(cells: try args.value(O.models) ?? O.models.defaultValue(),
+                         sizes: try args.value(O.hidden) ?? O.hidden.defaultValue(),
+                         precisions: try args.value(O.precision) ?? O.precision.defaultValue(),
+                         setup: try parseSetup(args), threads: try args.threads(O.threads), corpus: try args.value(O.corpus),
+                         json: args.flag(O.json), passed: passed)
+    }
+
+    static func run(_ v: Validated) throws -> Int32 {
+        let setup = v.setup, threads = v.threads
+        let precisions = resolved(v.precisions)
 
         // The corpus: as given, else the first default present, else generated text.
-        let corpusPath = args.string("--corpus") ?? defaultCorpora.first { FileManager.default.fileExists(atPath: $0) }
+        let corpusPath = v.corpus ?? defaultCorpora.first { FileManager.default.fileExists(atPath: $0) }
         let corpusDescription: String, corpusCharacters: Int, generated: Int?
         if let corpusPath {
             let corpus = try loadCorpus(corpusPath, normalization: .exact)  // as the PyTorch reference reads it
@@ -85,21 +74,18 @@ enum BenchCommand {
         }
 
         var results: [BenchmarkResult] = []
-        for cell in cells {
-            for hidden in sizes {
+        for cell in v.cells {
+            for hidden in v.sizes {
                 for precision in precisions {
                     var words = ["bench-worker", "--cell", cell.rawValue, "--hidden", "\(hidden)", "--threads", "\(threads)",
                                  "--precision", precision.rawValue]
                     if let corpusPath { words += ["--corpus", corpusPath] } else { words += ["--generated", "\(generated!)"] }
-                    for o in modelOptions where o.name != BenchCommand.threads.name {
-                        if let v = args.string(o.name) { words += [o.name, v] }
-                    }
-                    results.append(try runWorker(words))
+                    results.append(try runWorker(words + v.passed))
                 }
             }
         }
 
-        if args.flag("--json") {
+        if v.json {
             print(try json(results: results, corpus: corpusDescription, characters: corpusCharacters, threads: threads))
         } else {
             printTable(results, corpus: corpusDescription, characters: corpusCharacters, setup: setup, threads: threads)
@@ -107,35 +93,16 @@ enum BenchCommand {
         return ExitCode.success
     }
 
-    /// The hidden worker: one configuration in this process, its result as one JSON line.
-    static func runWorker(_ args: ParsedArguments) throws -> Int32 {
-        var setup = try parseSetup(args)
-        setup.cell = try args.value(Options.cell, default: setup.cell)
-        setup.hidden = try args.value(Options.hidden, default: setup.hidden)
-        setup.precision = try args.value(Options.precision, default: setup.precision)
-        Parallelism.threads = try args.threads(threads)
-        let corpus: Corpus
-        if let path = args.string("--corpus") {
-            corpus = try loadCorpus(path, normalization: .exact)
-        } else {
-            let n = try args.int("--generated", default: 200_000, min: 2)!
-            corpus = try Corpus(bytes: Array(Benchmark.generatedText(characters: n, seed: setup.seed).utf8))
-        }
-        let result = try Benchmark.run(setup, corpus: corpus)
-        print(try JSONValueEncoder.encode(result).text)
-        return ExitCode.success
-    }
-
-    private static func parseSetup(_ args: ParsedArguments) throws -> BenchmarkSetup {
+    static func parseSetup(_ args: ParsedArguments) throws -> BenchmarkSetup {
         var setup = BenchmarkSetup()
-        setup.layers = try args.value(layers, default: setup.layers)
-        setup.batch = try args.value(batchSize, default: setup.batch)
-        setup.seqLength = try args.value(seqLength, default: setup.seqLength)
-        setup.warmupIterations = try args.int("--warmup", default: setup.warmupIterations, min: 0, max: 1_000_000)!
-        setup.iterations = try args.int("--iterations", default: setup.iterations, min: 1, max: 1_000_000)!
-        setup.sampleLength = try args.int("--sample-length", default: setup.sampleLength, min: 1, max: 100_000_000)!
-        setup.sampleThreads = try args.threads(sampleThreads)
-        setup.seed = try args.value(seed, default: setup.seed)
+        setup.layers = try args.value(O.layers, default: setup.layers)
+        setup.batch = try args.value(O.batchSize, default: setup.batch)
+        setup.seqLength = try args.value(O.seqLength, default: setup.seqLength)
+        setup.warmupIterations = try args.value(O.warmup, default: setup.warmupIterations)
+        setup.iterations = try args.value(O.iterations, default: setup.iterations)
+        setup.sampleLength = try args.value(O.sampleLength, default: setup.sampleLength)
+        setup.sampleThreads = try args.threads(O.sampleThreads)
+        setup.seed = try args.value(O.seed, default: setup.seed)
         return setup
     }
 
@@ -151,21 +118,6 @@ enum BenchCommand {
         return out
     }
 
-    /// A comma-separated list option, each item checked by `parse`.
-    private static func list<T>(_ args: ParsedArguments, _ name: String, default d: String,
-                                _ parse: (String) -> T?) throws -> [T] {
-        let text = args.string(name) ?? d
-        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        var out: [T] = []
-        for item in items {
-            guard let v = parse(item) else {
-                throw UsageError(message: "\(name): '\(item)' is not valid in '\(text)'", command: spec)
-            }
-            out.append(v)
-        }
-        return out
-    }
-
     /// This executable, to start the workers with.
     private static var executable: URL {
         let proc = URL(fileURLWithPath: "/proc/self/exe")
@@ -173,7 +125,7 @@ enum BenchCommand {
         return Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
     }
 
-    private static func runWorker(_ words: [String]) throws -> BenchmarkResult {
+    static func runWorker(_ words: [String]) throws -> BenchmarkResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = words
@@ -247,5 +199,38 @@ enum BenchCommand {
             let cells = row.indices.map { c in c == 0 ? row[c] + gap(c) : gap(c) + row[c] }
             print(cells.joined(separator: "  "))
         }
+    }
+}
+
+/// The hidden `bench-worker` command: one configuration in this process, its result as one JSON line.
+enum BenchWorker: Command {
+    typealias O = Options.Bench
+
+    static let spec = CommandSpec(
+        name: "bench-worker",
+        brief: "(internal) one configuration of charnn bench",
+        summary: "(internal) one configuration of charnn bench; prints its result as JSON.",
+        positionals: [],
+        options: [O.workerCorpus, O.generated, O.cell, O.workerHidden, O.workerPrecision] + BenchCommand.modelOptions)
+
+    static func validate(_ args: ParsedArguments) throws -> (setup: BenchmarkSetup, threads: Int, corpus: String?, generated: Int) {
+        var setup = try BenchCommand.parseSetup(args)
+        setup.cell = try args.value(O.cell, default: setup.cell)
+        setup.hidden = try args.value(O.workerHidden, default: setup.hidden)
+        setup.precision = try args.value(O.workerPrecision, default: setup.precision)
+        return (setup, try args.threads(O.threads), try args.value(O.workerCorpus), try args.value(O.generated, default: 200_000))
+    }
+
+    static func run(_ v: (setup: BenchmarkSetup, threads: Int, corpus: String?, generated: Int)) throws -> Int32 {
+        Parallelism.threads = v.threads
+        let corpus: Corpus
+        if let path = v.corpus {
+            corpus = try loadCorpus(path, normalization: .exact)
+        } else {
+            corpus = try Corpus(bytes: Array(Benchmark.generatedText(characters: v.generated, seed: v.setup.seed).utf8))
+        }
+        let result = try Benchmark.run(v.setup, corpus: corpus)
+        print(try JSONValueEncoder.encode(result).text)
+        return ExitCode.success
     }
 }

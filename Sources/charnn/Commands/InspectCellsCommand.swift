@@ -5,7 +5,9 @@
 import CharRNN
 import Foundation
 
-enum InspectCellsCommand {
+enum InspectCellsCommand: Command {
+    typealias O = Options.Inspect
+
     enum Format: String, CaseIterable {
         case tsv, jsonl, npy, html, ansi
     }
@@ -24,21 +26,8 @@ enum InspectCellsCommand {
             + "hidden states h, LSTM cell states c and gate values: dump them, view them as a heat map,\n"
             + "or find the units that track text features.",
         positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to run over (UTF-8); - reads standard input")],
-        options: [
-            OptionSpec(name: "--layer", value: "L|all", help: "layer(s) to record", defaultText: "all"),
-            OptionSpec(name: "--state", value: "h|c|gates|all", help: "h, LSTM cell state c, gates (LSTM i f g o, GRU r z n), or all",
-                       defaultText: "h"),
-            OptionSpec(name: "--units", value: "LIST", help: "unit indices (3,17,40) or names (l1.c.3); default every unit"),
-            OptionSpec(name: "--top", value: "N", help: "only the N units most correlated with a text feature"),
-            OptionSpec(name: "--format", value: "FORMAT", help: "tsv, jsonl, npy, html or ansi",
-                       defaultText: "from --output's extension, else tsv"),
-            OptionSpec(name: "--output", value: "FILE", help: "write the dump to FILE (atomically) instead of stdout"),
-            OptionSpec(name: "--explain", value: nil, help: "rank units by correlation with text features"),
-            OptionSpec(name: "--saturation", value: nil, help: "how often each gate is < 0.1 or > 0.9"),
-            OptionSpec(name: "--max-chars", value: "N", help: "use only the first N characters",
-                       defaultText: "all; \(defaultViewCharacters) for html and ansi"),
-            Options.skipUnknown, Options.singleThread,
-        ],
+        options: [O.layer, O.state, O.units, O.top, O.format, O.output, O.explain, O.saturation, O.maxChars,
+                  Options.skipUnknown, Options.singleThread],
         notes: [
             "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 (gate letters i f g o / r z n).",
             "With --explain or --saturation and neither --format nor --output, only the reports are printed.",
@@ -63,44 +52,35 @@ enum InspectCellsCommand {
         let threads: Int
         let layerIndex: Int?
         let unitItems: [String]?
+        let skipUnknown: Bool
     }
 
     static func usage(_ message: String) -> UsageError { UsageError(message: message, command: spec) }
 
     /// Everything that can be checked without the files.
     static func validate(_ args: ParsedArguments) throws -> Validated {
-        let output = args.string("--output")
+        let output = try args.value(O.output)
         if let output, output.isEmpty { throw usage("--output needs a file name") }
-        var format: Format? = try args.choice("--format")
+        var format = try args.value(O.format)
         if format == nil, let output {
             let ext = (output as NSString).pathExtension.lowercased()
             format = ext == "htm" ? .html : Format(rawValue: ext)
         }
-        let explain = args.flag("--explain"), saturation = args.flag("--saturation")
+        let explain = args.flag(O.explain), saturation = args.flag(O.saturation)
         let dumps = format != nil || output != nil || !(explain || saturation)
         let chosenFormat = format ?? .tsv
         if chosenFormat == .npy && output == nil { throw usage("--format npy needs --output FILE (it also writes a sidecar JSON)") }
-        if let output, output == args.positionals[0] || output == args.positionals[1] {
-            throw usage("--output must not be the checkpoint or the text file")
-        }
-        let state: StateSelection = try args.choice("--state", default: .h)!
-        let top = try args.int("--top", min: 1)
-        if top != nil && args.has("--units") { throw usage("--units and --top cannot be used together") }
-        var maxChars = try args.int("--max-chars", min: 1)
+        let state = try args.value(O.state, default: .h)
+        let top = try args.value(O.top)
+        if top != nil && args.has(O.units) { throw usage("--units and --top cannot be used together") }
+        var maxChars = try args.value(O.maxChars)
         if maxChars == nil && dumps && (chosenFormat == .html || chosenFormat == .ansi) { maxChars = defaultViewCharacters }
         let threads = try args.value(Options.singleThread, default: 1)
-        let layerText = args.string("--layer") ?? "all"
-        let layerIndex = layerText == "all" ? nil : Int(layerText)
-        if layerText != "all" && (layerIndex == nil || layerIndex! < 0) {
-            throw usage("--layer needs a layer number or 'all', got '\(layerText)'")
-        }
-        let unitItems = try args.string("--units").map { text in
-            let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            if items.contains(where: \.isEmpty) { throw usage("--units needs a comma-separated list such as 3,17,40, got '\(text)'") }
-            return items
-        }
+        let layerIndex = try args.value(O.layer) ?? nil
+        let unitItems = try args.value(O.units)
         return Validated(args: args, output: output, format: chosenFormat, dumps: dumps, explain: explain, saturation: saturation,
-                         state: state, top: top, maxChars: maxChars, threads: threads, layerIndex: layerIndex, unitItems: unitItems)
+                         state: state, top: top, maxChars: maxChars, threads: threads, layerIndex: layerIndex, unitItems: unitItems,
+                         skipUnknown: args.flag(Options.skipUnknown))
     }
 
     /// The units --units names, or every unit of the --state of the chosen layers.
@@ -122,6 +102,8 @@ enum InspectCellsCommand {
         Interruption.installRemovingTemporaries()
         let args = v.args, output = v.output, chosenFormat = v.format, dumps = v.dumps
         let explain = v.explain, saturation = v.saturation
+        let locks = try output.map { try claimOutputs($0, format: chosenFormat, checkpoint: args.positionals[0], text: args.positionals[1]) }
+        defer { for lock in locks ?? [] { lock.release() } }
         let checkpoint = try loadCheckpoint(args.positionals[0])
         let model = checkpoint.model, config = model.config
         let layers = v.layerIndex.map { [$0] } ?? Array(0..<config.layers)
@@ -129,13 +111,10 @@ enum InspectCellsCommand {
 
         let textPath = args.positionals[1]
         let corpus = try loadCorpus(textPath, vocabulary: checkpoint.vocabulary, owner: args.positionals[0],
-                                    skipUnknown: args.flag(Options.skipUnknown), normalization: checkpoint.text)
+                                    skipUnknown: v.skipUnknown, normalization: checkpoint.text)
         warnSkipped(corpus, textPath)
         let count = min(corpus.count, v.maxChars ?? .max)
         guard count > 0 else { throw RuntimeError("\(displayName(textPath)): no characters to inspect") }
-        if let output {
-            try checkOutputs(output, format: chosenFormat, checkpoint: args.positionals[0], text: textPath)
-        }
 
         // Pass 1, when anything needs the whole text first.
         let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && v.unitItems == nil && v.top == nil
@@ -197,15 +176,23 @@ enum InspectCellsCommand {
         for file in files { try file.commit() }
     }
 
-    /// The dump and its sidecar: never over the checkpoint or the text however they are named, and
-    /// only over inspect-cells output of any format (or an empty file).
-    static func checkOutputs(_ output: String, format: Format, checkpoint: String, text: String) throws {
+    /// The dump and its sidecar, checked and locked before any file is read: never over the checkpoint
+    /// or the text however they are named, only over inspect-cells output of any format (or an empty
+    /// file), in a directory that exists, and by one run at a time (the lock a checkpoint's writer takes).
+    static func claimOutputs(_ output: String, format: Format, checkpoint: String, text: String) throws -> [CheckpointLock] {
+        var paths = [output]
         var outputs = [PlannedOutput(path: output, kind: .inspection, option: "--output")]
         if format == .npy {
-            outputs.append(PlannedOutput(path: sidecarPath(for: output), kind: .inspection, option: "--output", role: "the sidecar"))
+            paths.append(sidecarPath(for: output))
+            outputs.append(PlannedOutput(path: paths[1], kind: .inspection, option: "--output", role: "the sidecar"))
+        }
+        for path in paths {
+            outputs.append(PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, option: "--output", role: "the lock file"))
         }
         let inputs = [ReadInput(path: checkpoint, role: "the checkpoint"), ReadInput(path: text, role: "the text")]
         try OutputSafety(inputs: inputs, outputs: outputs).checkIdentityAndKind()
+        try checkOutputDirectory(output)
+        return try paths.map { try CheckpointLock(checkpoint: $0) }
     }
 
     /// acts.npy → acts.json; other names get .json appended.

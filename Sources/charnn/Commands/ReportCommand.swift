@@ -4,23 +4,24 @@
 import CharRNN
 import Foundation
 
-enum ReportCommand {
+enum ReportCommand: Command {
     static let spec = CommandSpec(
         name: "report",
         brief: "write an HTML page about a checkpoint's training run",
         summary: "Write one self-contained HTML page about a checkpoint's training run: train and validation loss\n"
             + "against iterations and time, the learning rate, the configuration and why it was chosen, a sample.",
         positionals: [("CHECKPOINT", "a checkpoint written by charnn train (the best one reports its run)")],
-        options: [
-            OptionSpec(name: "--output", value: "FILE", help: "where to write the page", defaultText: "<checkpoint stem>.html beside it"),
-        ],
+        options: [Options.reportOutput],
         notes: [
             "The curves come from the run's metrics log, which charnn train keeps beside the checkpoint and names in it.",
         ])
 
-    static func run(_ args: ParsedArguments) throws -> Int32 {
-        let path = args.positionals[0]
-        let output = args.string("--output") ?? defaultOutput(for: path)
+    static func validate(_ args: ParsedArguments) throws -> (checkpoint: String, output: String) {
+        (args.positionals[0], try args.value(Options.reportOutput) ?? defaultOutput(for: args.positionals[0]))
+    }
+
+    static func run(_ v: (checkpoint: String, output: String)) throws -> Int32 {
+        let (path, output) = v
         let checkpoint = try loadCheckpoint(path)
         let logPath = checkpoint.training?.options.metricsLog.map { TrainingFiles.resolvedLogPath($0, checkpoint: path) }
         try checkOutput(output, checkpoint: path, log: logPath)
@@ -54,11 +55,7 @@ enum ReportCommand {
     /// The page's directory must exist, and the page replaces only an earlier report (or an empty
     /// file), never the checkpoint or the log it reads; it is written whole or not at all.
     static func checkOutput(_ path: String, checkpoint: String, log: String?) throws {
-        let directory = TrainingFiles.directory(of: path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
-        }
+        try checkOutputDirectory(path)
         var inputs = [ReadInput(path: checkpoint, role: "the checkpoint")]
         if let log { inputs.append(ReadInput(path: log, role: "its metrics log")) }
         try OutputSafety(inputs: inputs, outputs: [PlannedOutput(path: path, kind: .report, option: "--output")]).checkIdentityAndKind()

@@ -8,8 +8,9 @@ extension TrainCommand {
     /// Measures the training speed of `measured` (the explicit model options over the defaults) on
     /// `corpus`, asks AutoSizing for a configuration, given the explicit options, within what is left
     /// of the budget, and says what it chose and why. Returns the model's configuration and the options.
+    /// `claimOutputs` runs once the corpus is known to be long enough, before the measurement.
     static func chooseAutomatically(_ given: TrainingRequest, budget: Double, measuring measured: ModelConfig, corpus: Corpus,
-                                    options: TrainingOptions) throws -> (ModelConfig, TrainingOptions) {
+                                    options: TrainingOptions, claimOutputs: () throws -> Void) throws -> (ModelConfig, TrainingOptions) {
         var r = SizingRequest(budgetSeconds: budget, measured: measured, measuredCharsPerSecond: 0, trainCharacters: 0,
                               validationCharacters: 0)
         (r.cell, r.layers, r.hidden, r.dropout) = (given.cell, given.layers, given.hidden, given.dropout)
@@ -17,6 +18,7 @@ extension TrainCommand {
         let split = corpus.split(validationFraction: options.validationFraction)
         (r.trainCharacters, r.validationCharacters) = (split.train.count, split.validation.count)
         guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
+        try claimOutputs()
         let clock = ContinuousClock(), start = clock.now
         r.measuredCharsPerSecond = try AutoSizing.measureThroughput(
             measured, batch: r.batchSize ?? options.batchSize, steps: r.seqLength ?? options.seqLength,
@@ -33,7 +35,7 @@ extension TrainCommand {
     /// other schedule is a contradiction.
     static func scheduleKind(_ args: ParsedArguments) throws -> LearningRateScheduleKind? {
         let kind = try args.value(Options.schedule)
-        let decays = args.has(Options.lrDecay.name) || args.has(Options.lrDecayEvery.name)
+        let decays = args.has(Options.lrDecay) || args.has(Options.lrDecayEvery)
         if let kind, kind != .step, decays {
             throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(kind.rawValue)", command: spec)
         }

@@ -4,7 +4,7 @@
 import CharRNN
 import Foundation
 
-enum TrainCommand {
+enum TrainCommand: Command {
     static let spec = CommandSpec(
         name: "train",
         brief: "train a model on a text and save checkpoints",
@@ -44,6 +44,9 @@ enum TrainCommand {
         let resumePath: String?
         let threads: Int
         let rollbacks: Int
+        /// The files: --output, --metrics, --force, --include and --exclude as given.
+        let output: String?, metrics: String?, force: Bool
+        let include: [PathGlob], exclude: [PathGlob]
     }
 
     /// Everything the command line can get wrong, checked before any file is read.
@@ -66,7 +69,10 @@ enum TrainCommand {
         r.precision = try args.value(Options.precision)
         let rollbacks = try args.value(Options.rollbacks, default: 0)
         r.keepLineEndings = args.flag(Options.keepLineEndings)
-        return Validated(args: args, request: r, resumePath: args.string(Options.resume.name), threads: threads, rollbacks: rollbacks)
+        return Validated(args: args, request: r, resumePath: try args.value(Options.resume), threads: threads, rollbacks: rollbacks,
+                         output: try args.value(Options.trainOutput), metrics: try args.value(Options.metrics),
+                         force: args.flag(Options.force), include: args.strings(Options.include).map(PathGlob.init),
+                         exclude: args.strings(Options.exclude).map(PathGlob.init))
     }
 
     /// The model, its vocabulary and text, the options and the state to start from.
@@ -84,13 +90,17 @@ enum TrainCommand {
         Parallelism.threads = v.threads
         Interruption.install()  // before any work: a signal while the corpus loads still ends the run with a checkpoint
         Interruption.ignoreBrokenPipes()
-        let start = try v.resumePath.map { try resume($0, v) } ?? newRun(v)
+        // An automatic run claims its outputs before it measures the training speed.
+        var claimed: TrainingOutputs?
+        let start = try v.resumePath.map { try resume($0, v) } ?? newRun(v) { corpus in
+            claimed = try TrainingOutputs(v, corpus: corpus, resume: nil, resumed: nil)
+        }
 
         // The last input check (a text too short to train on) comes before the outputs are made safe.
         let trainer = try Trainer(model: start.model, vocabulary: start.vocabulary, corpus: start.corpus.corpus, options: start.options,
                                   resuming: start.snapshot)
-        let files = try TrainingOutputs(v.args, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
-                                        resumed: start.snapshot.map { ($0.options.metricsLog, $0.progress.iteration) })
+        let files = try claimed ?? TrainingOutputs(v, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
+                                                   resumed: start.snapshot.map { ($0.options.metricsLog, $0.progress.iteration) })
         defer { files.release() }
         let output = files.output
         trainer.metricsLog = files.recordedMetricsPath
@@ -124,7 +134,7 @@ enum TrainCommand {
         } catch let conflict as ResumeConflict {
             throw UsageError(message: message(conflict, path), command: spec)
         }
-        let corpus = try TrainingCorpus(v.args, vocabulary: checkpoint.vocabulary, owner: path, normalization: checkpoint.text)
+        let corpus = try TrainingCorpus(v, vocabulary: checkpoint.vocabulary, owner: path, normalization: checkpoint.text)
         try corpus.checkSameFiles(as: checkpoint, path)
         corpus.report()
         try checkMemory(checkpoint.model.config, snapshot.options, corpus.corpus.count)
@@ -149,10 +159,11 @@ enum TrainCommand {
     }
 
     /// A new model for the corpus's vocabulary (created once the memory it needs has been checked),
-    /// sized automatically for a --time budget.
-    static func newRun(_ v: Validated) throws -> Start {
+    /// sized automatically for a --time budget once `claimOutputs` has made the outputs safe for the
+    /// files the corpus is read from.
+    static func newRun(_ v: Validated, claimOutputs: ([String]) throws -> Void) throws -> Start {
         let normalization: TextNormalization = v.request.keepLineEndings ? .exact : .standard
-        let corpus = try TrainingCorpus(v.args, vocabulary: nil, owner: "the model", normalization: normalization)
+        let corpus = try TrainingCorpus(v, vocabulary: nil, owner: "the model", normalization: normalization)
         let vocabulary = corpus.corpus.vocabulary
         if vocabulary.count > 10_000 {
             Console.warning("\(v.args.positionals.joined(separator: " ")) has \(vocabulary.count) distinct characters; the model's input "
@@ -161,7 +172,8 @@ enum TrainCommand {
         var config = v.request.newModel(vocabularySize: vocabulary.count)
         var options = v.request.newRunOptions
         if let seconds = v.request.seconds {
-            (config, options) = try chooseAutomatically(v.request, budget: seconds, measuring: config, corpus: corpus.corpus, options: options)
+            (config, options) = try chooseAutomatically(v.request, budget: seconds, measuring: config, corpus: corpus.corpus,
+                                                        options: options) { try claimOutputs(corpus.inputs.map(\.path)) }
         }
         options = v.request.overriding(options)
         corpus.report()

@@ -12,9 +12,8 @@ struct TrainingCorpus {
     private let listed: Bool
 
     /// Lists and reads the positionals; `vocabulary` is a resumed model's (from `owner`).
-    init(_ args: ParsedArguments, vocabulary: Vocabulary?, owner: String, normalization: TextNormalization) throws {
-        let list = try CorpusFiles.list(args.positionals, include: args.strings("--include").map(PathGlob.init),
-                                        exclude: args.strings("--exclude").map(PathGlob.init))
+    init(_ v: TrainCommand.Validated, vocabulary: Vocabulary?, owner: String, normalization: TextNormalization) throws {
+        let list = try CorpusFiles.list(v.args.positionals, include: v.include, exclude: v.exclude)
         let loaded: DocumentCorpus
         do {
             loaded = try Corpus.load(list, vocabulary: vocabulary, normalization: normalization)

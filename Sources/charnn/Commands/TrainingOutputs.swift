@@ -10,64 +10,73 @@ final class TrainingOutputs {
     let metrics: MetricsFile?
     /// How the checkpoints name the metrics log (TrainingFiles.recordedLogPath).
     let recordedMetricsPath: String
-    private var locks: [CheckpointLock] = []
+    private let locks: [CheckpointLock]
 
     /// Checks in this order: the output's directory, identity and kind of every output, a write
     /// probe, the locks (so a second run names the first), then checkpoints that exist already.
     /// `corpus`: every file the run reads as text; the default checkpoint is named for the first.
     /// The metrics log is TrainingFiles.metricsLogPlan's (`resumed`: the resumed checkpoint's log and iteration).
-    init(_ args: ParsedArguments, corpus: [String], resume: String?, resumed: (log: String?, iteration: Int)?) throws {
-        output = try TrainingOutputs.checkpointPath(args, resume: resume)
-        try TrainingOutputs.checkDirectory(output)
-        let (plan, note) = try TrainingOutputs.metricsPlan(args, resume: resume, resumedLog: resumed?.log, output: output)
-        let metricsPath = plan.path
-        recordedMetricsPath = TrainingFiles.recordedLogPath(metricsPath, checkpoint: output)
-        let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: metricsPath,
-                                                force: args.flag("--force"))
-        try safety.checkIdentityAndKind()
-        if TrainingFiles.directory(of: output) == "checkpoints" {  // the default location, made on demand
-            try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
+    init(_ v: TrainCommand.Validated, corpus: [String], resume: String?, resumed: (log: String?, iteration: Int)?) throws {
+        let claim = { (output: String) in
+            try Claim(output, metrics: v.metrics, corpus: corpus, resume: resume, resumedLog: resumed?.log, force: v.force)
         }
-        try TrainingOutputs.probe(output)
-        for checkpoint in [output, TrainingFiles.bestPath(for: output)] {
-            locks.append(try CheckpointLock(checkpoint: checkpoint))
+        let claimed: Claim
+        var notes: [String] = []
+        if let explicit = v.output {
+            try TrainingFiles.checkBestNotReplaced(resume: resume, output: explicit)
+            claimed = try claim(explicit)
+        } else if let resume {
+            claimed = try claim(TrainingFiles.resumedOutput(for: resume))
+            if claimed.output != resume {
+                notes.append("\(resume) is a best checkpoint, which only a better one replaces; this run writes its latest "
+                             + "state to \(claimed.output)")
+            }
+        } else {
+            let stem = TrainingFiles.stem(of: v.args.positionals[0])
+            claimed = try TrainingFiles.claimFreshCheckpoint(directory: "checkpoints", stem: stem, claim: claim).claim
+            if claimed.output != "checkpoints/\(stem).ckpt" {
+                notes.append("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(claimed.output)")
+            }
         }
-        if TrainingFiles.logIsLocked(metricsPath) { locks.append(try CheckpointLock(checkpoint: metricsPath, isLog: true)) }
-        try safety.checkExistingCheckpoints()
-        if let note { Console.note(note) }  // once every check has passed
-        metrics = try MetricsFile(path: metricsPath, startFresh: plan.startFresh)
-        if let source = plan.historyFrom, let iteration = resumed?.iteration {
+        for note in notes + (claimed.logNote.map { [$0] } ?? []) { Console.note(note) }  // once every check has passed
+        (output, locks) = (claimed.output, claimed.locks)
+        recordedMetricsPath = TrainingFiles.recordedLogPath(claimed.log.path, checkpoint: output)
+        metrics = try MetricsFile(path: claimed.log.path, startFresh: claimed.log.startFresh)
+        if let source = claimed.log.historyFrom, let iteration = resumed?.iteration {
             try metrics?.copyHistory(from: source, through: iteration)
         }
     }
 
-    /// --output; else for --resume its file, or beside a resumed best checkpoint; else a fresh default name.
-    static func checkpointPath(_ args: ParsedArguments, resume: String?) throws -> String {
-        if let explicit = args.string("--output") {
-            try TrainingFiles.checkBestNotReplaced(resume: resume, output: explicit)
-            return explicit
-        } else if let resume {
-            let output = TrainingFiles.resumedOutput(for: resume)
-            if output != resume {
-                Console.note("\(resume) is a best checkpoint, which only a better one replaces; this run writes its latest "
-                             + "state to \(output)")
+    /// A checkpoint path checked and locked, with its metrics log (locked too when it is a file).
+    private struct Claim {
+        let output: String
+        let log: MetricsLogPlan, logNote: String?
+        let locks: [CheckpointLock]
+
+        init(_ output: String, metrics: String?, corpus: [String], resume: String?, resumedLog: String?, force: Bool) throws {
+            self.output = output
+            try TrainingOutputs.checkDirectory(output)
+            (log, logNote) = try TrainingOutputs.metricsPlan(given: metrics, resume: resume, resumedLog: resumedLog, output: output)
+            let safety = TrainingFiles.outputSafety(corpus: corpus, resume: resume, output: output, metrics: log.path, force: force)
+            try safety.checkIdentityAndKind()
+            if TrainingFiles.directory(of: output) == "checkpoints" {  // the default location, made on demand
+                try? FileManager.default.createDirectory(atPath: "checkpoints", withIntermediateDirectories: true)
             }
-            return output
-        } else {
-            let stem = TrainingFiles.stem(of: args.positionals[0])
-            let output = TrainingFiles.freshCheckpointPath(directory: "checkpoints", stem: stem)
-            if output != "checkpoints/\(stem).ckpt" {
-                Console.note("checkpoints/\(stem).ckpt belongs to an earlier run; this run writes \(output)")
+            try TrainingOutputs.probe(output)
+            var locks: [CheckpointLock] = []
+            for checkpoint in [output, TrainingFiles.bestPath(for: output)] {
+                locks.append(try CheckpointLock(checkpoint: checkpoint))
             }
-            return output
+            if TrainingFiles.logIsLocked(log.path) { locks.append(try CheckpointLock(checkpoint: log.path, isLog: true)) }
+            self.locks = locks
+            try safety.checkExistingCheckpoints()
         }
     }
 
     /// The metrics log (TrainingFiles.metricsLogPlan), held to the logs other checkpoints name (LogOwnership),
     /// and a note when it is not the run's default one for that reason.
-    static func metricsPlan(_ args: ParsedArguments, resume: String?, resumedLog: String?, output: String) throws
+    static func metricsPlan(given: String?, resume: String?, resumedLog: String?, output: String) throws
         -> (MetricsLogPlan, note: String?) {
-        let given = args.string("--metrics")
         let plan = TrainingFiles.metricsLogPlan(given: given, resume: resume, resumedLog: resumedLog, output: output)
         let resumedLogPath = resume.flatMap { r in resumedLog.map { TrainingFiles.resolvedLogPath($0, checkpoint: r) } }
         let own = [output, TrainingFiles.bestPath(for: output)] + (resume.map { [$0] } ?? [])
