@@ -69,6 +69,16 @@ enum Options {
                                              default: "<checkpoint stem>.metrics.jsonl beside it, continued on --resume")
     static let skipUnknown = Option<Bool>.flag("--skip-unknown", help: "drop characters outside the model's vocabulary")
 
+    // inspect-cells's neuron viewer.
+    static let contexts = Option<Int>.integer("--contexts", "K", help: "show each unit's K highest and K lowest characters in their "
+                                              + "text (as text, jsonl or html)", in: 1...10_000)
+    static let window = Option<Int>.integer("--window", "N", help: "characters shown each side of a context, which is the unit's "
+                                            + "extreme within ±N", default: "30", in: 0...10_000)
+    static let pattern = Option<String>.text("--pattern", "REGEX", help: "rank units by how well they separate the characters the "
+                                             + "regular expression covers from the rest (point-biserial r)", repeatable: true)
+    static let patternMode = Option<PatternMode>.choice("--pattern-mode", "MODE", help: "the characters of a match --pattern marks: "
+                                                        + "whole, start, inside (all but the first and last) or end", default: .whole)
+
     // Every command that computes.
     static let seed = Option<UInt64>.seed("--seed", help: "seed for initialisation and dropout", default: training.seed)
     static let threads = Option<Int>.integer("--threads", "N", help: "threads for the matrix products", default: "all cores", in: 1...256)

@@ -37,6 +37,7 @@ enum InspectCellsCommand {
             OptionSpec(name: "--saturation", value: nil, help: "how often each gate is < 0.1 or > 0.9"),
             OptionSpec(name: "--max-chars", value: "N", help: "use only the first N characters",
                        defaultText: "all; \(defaultViewCharacters) for html and ansi"),
+            Options.contexts, Options.window, Options.pattern, Options.patternMode,
             Options.skipUnknown, Options.singleThread,
         ],
         notes: [
@@ -47,6 +48,8 @@ enum InspectCellsCommand {
             "characters, and the --explain / --saturation figures per unit. tsv and jsonl add per-unit",
             "saturation after the rows. html and ansi show --top \(defaultViewUnits) units unless told otherwise.",
             "ansi uses 24-bit colour; with NO_COLOR set it draws a ▁▂▃▄▅▆▇█ line under each text line.",
+            "With --contexts the output is the contexts instead: text (coloured on a terminal), jsonl, or an html page",
+            "of every unit. --pattern uses ICU regular expressions (^ and $ at line ends) over the whole text.",
         ])
 
     /// A command line checked before the files are read.
@@ -63,6 +66,7 @@ enum InspectCellsCommand {
         let threads: Int
         let layerIndex: Int?
         let unitItems: [String]?
+        let viewer: Viewer?
     }
 
     static func usage(_ message: String) -> UsageError { UsageError(message: message, command: spec) }
@@ -77,7 +81,9 @@ enum InspectCellsCommand {
             format = ext == "htm" ? .html : Format(rawValue: ext)
         }
         let explain = args.flag("--explain"), saturation = args.flag("--saturation")
-        let dumps = format != nil || output != nil || !(explain || saturation)
+        let viewer = try validateViewer(args, format: format)
+        let reportsOnly = explain || saturation || viewer?.patterns.isEmpty == false
+        let dumps = viewer?.contexts == nil && (format != nil || output != nil || !reportsOnly)
         let chosenFormat = format ?? .tsv
         if chosenFormat == .npy && output == nil { throw usage("--format npy needs --output FILE (it also writes a sidecar JSON)") }
         if let output, output == args.positionals[0] || output == args.positionals[1] {
@@ -100,7 +106,8 @@ enum InspectCellsCommand {
             return items
         }
         return Validated(args: args, output: output, format: chosenFormat, dumps: dumps, explain: explain, saturation: saturation,
-                         state: state, top: top, maxChars: maxChars, threads: threads, layerIndex: layerIndex, unitItems: unitItems)
+                         state: state, top: top, maxChars: maxChars, threads: threads, layerIndex: layerIndex, unitItems: unitItems,
+                         viewer: viewer)
     }
 
     /// The units --units names, or every unit of the --state of the chosen layers.
@@ -140,23 +147,31 @@ enum InspectCellsCommand {
         let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && v.unitItems == nil && v.top == nil
             ? defaultViewUnits : nil
         let topCount = v.top ?? viewTop
+        let survey = try surveyRequest(v.viewer, units: candidates, corpus: corpus, count: count, vocabulary: checkpoint.vocabulary,
+                                       textPath: textPath)
         var analysis = InspectionAnalysis()
-        if explain || saturation || topCount != nil {
+        if explain || saturation || topCount != nil || survey != nil {
             analysis = Inspector.analyse(model: model, tokens: corpus.tokens, count: count, vocabulary: checkpoint.vocabulary,
                                          explain: explain || topCount != nil ? candidates : nil,
-                                         saturationLayers: saturation ? layers : nil)
+                                         saturationLayers: saturation ? layers : nil, survey: survey)
         }
         let columns = topCount.map { analysis.explanation!.strongestUnits($0) } ?? candidates
 
         var reports: [String] = []
         if explain, let e = analysis.explanation { reports.append(explainTable(e)) }
+        if let p = analysis.patterns { reports.append(patternTable(p)) }
         if saturation, let s = analysis.saturation {
             reports.append(s.units.isEmpty ? "saturation: an RNN has no gates" : saturationTable(s))
         }
+        let caption = "\(args.positionals[0]) (\(config.cell.rawValue.uppercased()), \(config.layers) × \(config.hidden)) on "
+            + "\(textPath): \(count) characters"
 
+        if let viewer = v.viewer, let survey = analysis.survey {
+            let views = UnitViews(survey: survey, explanation: explain ? analysis.explanation : nil, patterns: analysis.patterns,
+                                  characters: count, limit: viewer.contexts ?? 0, caption: caption)
+            try writeViews(views, as: viewer.output, output: output)
+        }
         if dumps {
-            let caption = "\(args.positionals[0]) (\(config.cell.rawValue.uppercased()), \(config.layers) × \(config.hidden)) on "
-                + "\(textPath): \(count) characters"
             let context = InspectionContext(columns: columns, characters: count, vocabulary: checkpoint.vocabulary,
                                             explanation: analysis.explanation, saturation: analysis.saturation,
                                             caption: caption)
@@ -164,7 +179,8 @@ enum InspectCellsCommand {
         }
         if !reports.isEmpty {
             let text = reports.joined(separator: "\n\n") + "\n"
-            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi
+            let toStdout = v.viewer.map { $0.contexts != nil && output == nil && [.jsonl, .html].contains($0.output) } ?? false
+            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi || toStdout
             if reportsToStderr { Console.writeStderr(text) } else { print(text, terminator: "") }
         }
         return ExitCode.success
@@ -217,10 +233,7 @@ enum InspectCellsCommand {
                      + " (\(e.units.count) units; best \(unitsPerFeature) per feature)"]
         lines.append("feature".padding(28) + "units (r)")
         for (f, feature) in e.features.enumerated() {
-            let best = e.ranking(feature: f, count: unitsPerFeature)
-            let cells = best.isEmpty ? "(constant in this text)"
-                : best.map { ($0.unit.name + " " + String(format: "%+.3f", $0.r)).padding(18) }.joined()
-            lines.append(feature.title.padding(28) + cells.trimmingCharacters(in: .whitespaces))
+            lines.append(rankingLine(feature.title, e.ranking(feature: f, count: unitsPerFeature)))
         }
         let strongest = e.strongestUnits(min(5, e.units.count)).compactMap { u -> String? in
             guard let k = e.units.firstIndex(of: u), let b = e.bestFeature(of: k) else { return nil }
@@ -228,6 +241,13 @@ enum InspectCellsCommand {
         }
         if !strongest.isEmpty { lines.append("strongest units: " + strongest.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
+    }
+
+    /// One row of a ranking report: what the units follow, then the best units with their r.
+    static func rankingLine(_ title: String, _ best: [(unit: CellUnit, r: Double)]) -> String {
+        let cells = best.isEmpty ? "(constant in this text)"
+            : best.map { ($0.unit.name + " " + String(format: "%+.3f", $0.r)).padding(18) }.joined()
+        return title.padding(28) + cells.trimmingCharacters(in: .whitespaces)
     }
 
     static func saturationTable(_ s: SaturationReport) -> String {
