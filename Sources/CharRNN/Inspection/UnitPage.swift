@@ -100,6 +100,7 @@ public enum UnitPage {
         .at { color: #777; display: inline-block; width: 12em; }
         .t b, .t .m { outline: 1px solid #000; font-weight: 700; }
         .bar { display: inline-block; width: 1.2em; height: 0.8em; vertical-align: middle; }
+        section.unit { content-visibility: auto; contain-intrinsic-size: auto 40em; }
 
         """ + colourClasses + "\n"
     }

@@ -50,7 +50,7 @@ public struct UnitViews: Sendable {
         if let e = explanation, let u = e.units.firstIndex(of: unit), let b = e.bestFeature(of: u) {
             best = UnitFigure(label: b.feature.title, r: b.r)
         }
-        if let p = patterns, let u = p.units.firstIndex(of: unit), let b = p.bestPattern(of: u), abs(b.r) > abs(best?.r ?? -1) {
+        if let p = patterns, let u = p.units.firstIndex(of: unit), let b = p.bestPattern(of: u), best.map({ abs(b.r) > abs($0.r) }) ?? true {
             best = UnitFigure(label: "pattern '\(p.patterns[b.pattern])'", r: b.r)
         }
         return best
