@@ -41,7 +41,7 @@ final class InspectionViewerTests: XCTestCase {
                 columns.append((0..<length).map { _ in Float(Int(rng.next() % levels)) / 4 - 1 })
             }
             let text = (0..<length).map { _ in Unicode.Scalar(UInt8(97 + rng.next() % 26)) }
-            var finder = ContextFinder(units: units, limit: limit, window: window)
+            let finder = ContextFinder(units: units, limit: limit, window: window)
             for t in 0..<length {
                 let row = (0..<units).map { columns[$0][t] }
                 finder.add(character: text[t], values: row)
@@ -60,7 +60,7 @@ final class InspectionViewerTests: XCTestCase {
         var values = [Float](repeating: 0, count: 200)
         for t in 20..<120 { values[t] = 1 }
         values[150] = 0.5; values[180] = 0.7
-        var finder = ContextFinder(units: 1, limit: 3, window: 4)
+        let finder = ContextFinder(units: 1, limit: 3, window: 4)
         for v in values { finder.add(character: "x", values: [v]) }
         let highest = finder.finish()[0].highest
         XCTAssertEqual(highest.map(\.position), [20, 180, 150])
@@ -177,7 +177,7 @@ final class InspectionViewerTests: XCTestCase {
     /// and gives each context its colours one level per character, as the heat map's scale has them.
     func testUnitsPageIsWellFormedAndSortedBySpread() throws {
         let units = (0..<3).map { CellUnit(layer: 0, source: .hidden, index: $0, cell: .lstm) }
-        var finder = ContextFinder(units: 3, limit: 2, window: 2)
+        let finder = ContextFinder(units: 3, limit: 2, window: 2)
         var summary = UnitSummaryAccumulator(units: units)
         let text = Array("a<b&\"c\n😀d".unicodeScalars)
         for (t, s) in text.enumerated() {

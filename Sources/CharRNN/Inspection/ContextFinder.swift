@@ -1,8 +1,8 @@
-// Each unit's K highest and K lowest local extremes over a text, in one streaming pass: a sliding
-// window of the last 2N+2 characters and values, a monotonic deque per unit and direction (so a
-// character is known to be its window's extreme once N more have been read), and a bounded heap
-// per unit and direction whose entries copy their window when they are admitted. Memory is
-// units × (2N+1) × K, whatever the text's length.
+// Each unit's K highest and K lowest local extremes over a text, in one streaming pass: rings of
+// the last 2N+2 (rounded up to a power of two) characters and values, a monotonic deque per unit
+// and direction (so a character is known to be its window's extreme once N more have been read),
+// and a bounded heap per unit and direction whose entries copy their window when admitted.
+// Memory is units × (2N+1) × K, whatever the text's length.
 
 /// A character where a unit is at a local extreme, with the text and the unit's values around it.
 public struct UnitContext: Sendable, Equatable {
@@ -22,14 +22,15 @@ public struct UnitContexts: Sendable, Equatable {
     public let lowest: [UnitContext]
 }
 
-public struct ContextFinder {
+public final class ContextFinder {
     public let units: Int, limit: Int, window: Int
-    // 2N+2: the characters a decision needs, and the one read before the oldest is dropped
-    private let span: Int
-    private var seen = 0                   // characters added so far
-    private var characters: [Unicode.Scalar]  // (span) ring: position t at t % span
-    private var values: [Float]            // (span, units) ring
-    private var highDeques: MonotonicDeques, lowDeques: MonotonicDeques
+    // Rings hold position t at t & mask: at least 2N+2 positions, the window of the character
+    // being decided and the one read before its oldest is dropped.
+    private let mask: Int
+    private var seen = 0                                  // characters added so far
+    private let characters: UnsafeMutablePointer<Unicode.Scalar>  // (ring)
+    private let values: UnsafeMutablePointer<Float>       // (ring, units)
+    private let highDeques: MonotonicDeques, lowDeques: MonotonicDeques
     private var highest: [[UnitContext]], lowest: [[UnitContext]]  // (units) heaps, worst at 0
 
     /// - Parameters: units per row, `limit` contexts per unit and direction (K), `window` characters each side (N).
@@ -38,31 +39,37 @@ public struct ContextFinder {
         self.units = units
         self.limit = limit
         self.window = window
-        span = 2 * window + 2
-        characters = Array(repeating: " ", count: span)
-        values = Array(repeating: 0, count: span * units)
-        highDeques = MonotonicDeques(units: units, capacity: span)
-        lowDeques = MonotonicDeques(units: units, capacity: span)
+        var ring = 1
+        while ring < 2 * window + 2 { ring *= 2 }
+        mask = ring - 1
+        characters = .allocate(capacity: ring)
+        characters.initialize(repeating: " ", count: ring)
+        values = .allocate(capacity: ring * units)
+        values.initialize(repeating: 0, count: ring * units)
+        highDeques = MonotonicDeques(units: units, capacity: ring, higher: true)
+        lowDeques = MonotonicDeques(units: units, capacity: ring, higher: false)
         highest = Array(repeating: [], count: units)
         lowest = highest
     }
 
+    deinit {
+        characters.deallocate()
+        values.deallocate()
+    }
+
     /// The next character and the units' values after it.
-    public mutating func add(character: Unicode.Scalar, values row: UnsafePointer<Float>) {
-        let t = seen, slot = t % span
-        characters[slot] = character
-        values.withUnsafeMutableBufferPointer { ring in
-            let base = ring.baseAddress! + slot * units
-            base.update(from: row, count: units)
-            highDeques.push(t, ring: ring.baseAddress!, span: span) { $0 > $1 }
-            lowDeques.push(t, ring: ring.baseAddress!, span: span) { $0 < $1 }
-        }
+    public func add(character: Unicode.Scalar, values row: UnsafePointer<Float>) {
+        let t = seen
+        characters[t & mask] = character
+        (values + (t & mask) * units).update(from: row, count: units)
+        highDeques.push(t, row: row)
+        lowDeques.push(t, row: row)
         seen += 1
         if t >= window { decide(center: t - window) }
     }
 
     /// The contexts of every unit, in unit order; the last N characters are decided here.
-    public mutating func finish() -> [UnitContexts] {
+    public func finish() -> [UnitContexts] {
         for c in max(0, seen - window)..<seen { decide(center: c) }
         let better = { (a: UnitContext, b: UnitContext, higher: Bool) in
             a.value != b.value ? (higher ? a.value > b.value : a.value < b.value) : a.position < b.position
@@ -74,79 +81,97 @@ public struct ContextFinder {
 
     /// Whether `center` is each unit's extreme over [center − N, center + N] (the first of equal
     /// values: a plateau counts once), and if so offers it to that unit's heap.
-    private mutating func decide(center c: Int) {
+    private func decide(center c: Int) {
         for u in 0..<units {
             if highDeques.front(u, droppingBefore: c - window) == c { offer(c, unit: u, higher: true) }
             if lowDeques.front(u, droppingBefore: c - window) == c { offer(c, unit: u, higher: false) }
         }
     }
 
-    private mutating func offer(_ c: Int, unit u: Int, higher: Bool) {
-        let v = values[(c % span) * units + u]
+    private func offer(_ c: Int, unit u: Int, higher: Bool) {
+        let v = values[(c & mask) * units + u]
         // Worse: a less extreme value, or the same value later in the text.
         let worse = { (a: (Float, Int), b: (Float, Int)) in a.0 != b.0 ? (higher ? a.0 < b.0 : a.0 > b.0) : a.1 > b.1 }
-        var heap = higher ? highest[u] : lowest[u]
-        if higher { highest[u] = [] } else { lowest[u] = [] }  // unique, so the heap is changed in place
-        defer { if higher { highest[u] = heap } else { lowest[u] = heap } }
+        let heap = higher ? highest[u] : lowest[u]
         if heap.count == limit {
             guard worse((heap[0].value, heap[0].position), (v, c)) else { return }
         }
         let entry = context(c, unit: u)
-        BoundedHeap.insert(entry, into: &heap, limit: limit) { worse(($0.value, $0.position), ($1.value, $1.position)) }
+        let insert = { (heap: inout [UnitContext]) in
+            BoundedHeap.insert(entry, into: &heap, limit: self.limit) { worse(($0.value, $0.position), ($1.value, $1.position)) }
+        }
+        if higher { insert(&highest[u]) } else { insert(&lowest[u]) }
     }
 
     /// The window around `c`, from the rings (every character of it has been read and is still held).
     private func context(_ c: Int, unit u: Int) -> UnitContext {
         let first = max(0, c - window), last = min(seen - 1, c + window)
         let positions = first...last
-        return UnitContext(position: c, value: values[(c % span) * units + u],
-                           characters: positions.map { characters[$0 % span] },
-                           values: positions.map { values[($0 % span) * units + u] }, center: c - first)
+        return UnitContext(position: c, value: values[(c & mask) * units + u],
+                           characters: positions.map { characters[$0 & mask] },
+                           values: positions.map { values[($0 & mask) * units + u] }, center: c - first)
     }
 }
 
-/// One deque of positions per unit, front to back in decreasing order of preference (`prefer`),
-/// so that the front is the preferred value of the positions still in the window, the earliest
-/// of equal ones.
-struct MonotonicDeques {
-    private let units: Int, capacity: Int
-    private var slots: [Int]   // (units, capacity) circular
-    private var heads: [Int], counts: [Int]  // (units)
+/// One deque of positions per unit, front to back in decreasing order of preference (higher or
+/// lower values), so that the front is the most extreme value of the positions still in the
+/// window, the earliest of equal ones.
+final class MonotonicDeques {
+    private let units: Int, mask: Int, higher: Bool
+    private let slots: UnsafeMutablePointer<Int>   // (units, capacity) circular
+    private let slotValues: UnsafeMutablePointer<Float>  // (units, capacity): each slot's value, read where it was pushed
+    private let heads: UnsafeMutablePointer<Int>, counts: UnsafeMutablePointer<Int>  // (units)
 
-    init(units: Int, capacity: Int) {
+    /// - Parameter capacity: a power of two, more than the positions a window can hold.
+    init(units: Int, capacity: Int, higher: Bool) {
+        precondition(capacity & (capacity - 1) == 0, "the capacity must be a power of two")
         self.units = units
-        self.capacity = capacity
-        slots = Array(repeating: 0, count: units * capacity)
-        heads = Array(repeating: 0, count: units)
-        counts = heads
+        self.higher = higher
+        mask = capacity - 1
+        slots = .allocate(capacity: units * capacity)
+        slots.initialize(repeating: 0, count: units * capacity)
+        slotValues = .allocate(capacity: units * capacity)
+        slotValues.initialize(repeating: 0, count: units * capacity)
+        heads = .allocate(capacity: units)
+        heads.initialize(repeating: 0, count: units)
+        counts = .allocate(capacity: units)
+        counts.initialize(repeating: 0, count: units)
+    }
+
+    deinit {
+        slots.deallocate()
+        slotValues.deallocate()
+        heads.deallocate()
+        counts.deallocate()
     }
 
     /// Adds position t to every unit's deque, dropping the positions behind it that it is preferred
-    /// to (strictly: an earlier equal value stays in front). `ring` holds the values by position % span.
-    mutating func push(_ t: Int, ring: UnsafeMutablePointer<Float>, span: Int, prefer: (Float, Float) -> Bool) {
-        let row = ring + (t % span) * units
+    /// to (strictly: an earlier equal value stays in front). `row`: the units' values at t.
+    func push(_ t: Int, row: UnsafePointer<Float>) {
+        if higher { push(t, row: row) { $0 > $1 } } else { push(t, row: row) { $0 < $1 } }
+    }
+
+    @inline(__always)
+    private func push(_ t: Int, row: UnsafePointer<Float>, prefer: (Float, Float) -> Bool) {
+        let capacity = mask + 1
         for u in 0..<units {
-            let v = row[u], base = u * capacity
+            let v = row[u], base = u * capacity, head = heads[u]
             var n = counts[u]
-            let head = heads[u]
-            while n > 0 {
-                let back = slots[base + (head + n - 1) % capacity]
-                guard prefer(v, ring[(back % span) * units + u]) else { break }
-                n -= 1
-            }
-            slots[base + (head + n) % capacity] = t
+            while n > 0 && prefer(v, slotValues[base + ((head + n - 1) & mask)]) { n -= 1 }
+            slots[base + ((head + n) & mask)] = t
+            slotValues[base + ((head + n) & mask)] = v
             counts[u] = n + 1
         }
     }
 
     /// The front position of unit u's deque after dropping those before `first`.
-    mutating func front(_ u: Int, droppingBefore first: Int) -> Int {
-        let base = u * capacity
-        while counts[u] > 1 && slots[base + heads[u]] < first {
-            heads[u] = (heads[u] + 1) % capacity
+    func front(_ u: Int, droppingBefore first: Int) -> Int {
+        let deque = slots + u * (mask + 1)
+        while counts[u] > 1 && deque[heads[u]] < first {
+            heads[u] = (heads[u] + 1) & mask
             counts[u] -= 1
         }
-        return slots[base + heads[u]]
+        return deque[heads[u]]
     }
 }
 

@@ -51,7 +51,7 @@ struct SurveyAccumulator {
     }
 
     mutating func finish(into analysis: inout InspectionAnalysis) {
-        if var finder, let summary, let c = request.contexts {
+        if let finder, let summary, let c = request.contexts {
             analysis.survey = UnitSurvey(units: request.units, window: c.window, contexts: finder.finish(),
                                          summaries: summary.summaries)
         }
