@@ -8,7 +8,7 @@ public enum ContextReport {
     public static func writeText(_ views: UnitViews, color: Bool, to out: ByteWriter) throws {
         let bold = color ? "\u{1B}[1m" : "", reset = color ? "\u{1B}[0m" : ""
         try out.write("contexts: the \(views.limit) highest and lowest local extremes (within ±\(views.window) characters) of "
-                      + "\(views.views.count) units over \(views.characters) characters, "
+                      + "\(views.views.count) unit\(views.views.count == 1 ? "" : "s") over \(views.characters) characters, "
                       + (views.ranked ? "strongest correlation first" : "widest spread first") + "\n")
         for view in views.views {
             try out.write("\n" + bold + view.heading + reset + "\n")

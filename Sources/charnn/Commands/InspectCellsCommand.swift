@@ -179,8 +179,8 @@ enum InspectCellsCommand {
         }
         if !reports.isEmpty {
             let text = reports.joined(separator: "\n\n") + "\n"
-            let toStdout = v.viewer.map { $0.contexts != nil && output == nil && [.jsonl, .html].contains($0.output) } ?? false
-            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi || toStdout
+            let viewerOnStdout = v.viewer.map { $0.contexts != nil && output == nil && [.jsonl, .html].contains($0.output) } ?? false
+            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi || viewerOnStdout
             if reportsToStderr { Console.writeStderr(text) } else { print(text, terminator: "") }
         }
         return ExitCode.success
