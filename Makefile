@@ -17,7 +17,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build build-info install install-files uninstall check-consumer train sample corpora test soak bench bench-compare quality fuzz memcheck clean help
+.PHONY: all build build-info install install-files uninstall check-consumer train sample corpora test soak bench bench-compare bench-page quality fuzz memcheck clean help
 
 all: build
 
@@ -33,6 +33,7 @@ help:
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
 	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
+	@echo "make bench-page  size and headless-Chromium load time of the inspect-cells --contexts page at 2x512 units"
 	@echo "make quality  train with --time $(QUALITY_TIME) --val-frac 0.1, score the best checkpoint on the held-out last 10 %"
 
 build: build-info
@@ -147,6 +148,11 @@ QUALITY_TIME ?= 5m
 QUALITY_CORPUS ?=
 quality: build
 	$(PYTHON) Tests/Bench/quality.py --bin $(BIN) --time $(QUALITY_TIME) $(if $(QUALITY_CORPUS),--corpus $(QUALITY_CORPUS))
+
+# The units page of inspect-cells --contexts at 2 x 512 units: size and headless Chromium load time
+# (skipped where no Chromium is installed).
+bench-page: build
+	$(PYTHON) Tests/Bench/units_page.py --bin $(BIN)
 
 # Fuzzing (not part of make test): each target is compiled with the library's sources by swiftc with
 # libFuzzer and AddressSanitizer, then run for FUZZ_TIME seconds from the committed seeds. The growing

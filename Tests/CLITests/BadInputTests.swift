@@ -272,6 +272,36 @@ final class BadInputTests: CLITestCase {
         XCTAssertEqual(dir.listing(), before)
     }
 
+    /// inspect-cells' neuron viewer: --contexts, --window and --pattern given wrongly, or a pattern
+    /// with nothing to compare (it never matches, or it covers every character).
+    func testInspectCellsViewerOptions() throws {
+        let inspect = ["inspect-cells", "model.ckpt", "corpus.txt"]
+        let rows = [
+            Row(arguments: inspect + ["--contexts", "0"], exitCode: Self.usage, mentions: ["--contexts", "at least 1", "'0'"]),
+            Row(arguments: inspect + ["--contexts", "3", "--window", "-2"], exitCode: Self.usage, mentions: ["--window", "'-2'"]),
+            Row(arguments: inspect + ["--window", "5"], exitCode: Self.usage, mentions: ["--window needs --contexts"]),
+            Row(arguments: inspect + ["--contexts", "3", "--format", "tsv"], exitCode: Self.usage, mentions: ["--contexts", "tsv"]),
+            Row(arguments: inspect + ["--contexts", "3", "--format", "npy", "--output", "a.npy"], exitCode: Self.usage,
+                mentions: ["--contexts", "npy"]),
+            Row(arguments: inspect + ["--contexts", "3", "--output", "a.npy"], exitCode: Self.usage, mentions: ["--contexts", "npy"]),
+            Row(arguments: inspect + ["--contexts", "3", "--top", "2"], exitCode: Self.usage, mentions: ["--top", "--contexts"]),
+            Row(arguments: inspect + ["--pattern", "sea", "--units", "99"], exitCode: Self.usage, mentions: ["unit 99", "out of range"]),
+            Row(arguments: inspect + ["--pattern", "sea", "--units", ","], exitCode: Self.usage, mentions: ["--units"]),
+            Row(arguments: inspect + ["--pattern", "a(b"], exitCode: Self.usage, mentions: ["--pattern 'a(b'", "expected ')'", "offset 3"]),
+            Row(arguments: inspect + ["--pattern-mode", "inside"], exitCode: Self.usage, mentions: ["--pattern-mode needs --pattern"]),
+            Row(arguments: inspect + ["--pattern", "sea", "--pattern-mode", "middle"], exitCode: Self.usage,
+                mentions: ["--pattern-mode", "whole, start, inside, end"]),
+            Row(arguments: inspect + ["--pattern", "zebra"], exitCode: Self.data, mentions: ["corpus.txt", "'zebra'", "never matches"]),
+            Row(arguments: inspect + ["--pattern", "sea", "--pattern", "[\\s\\S]", "--contexts", "2"], exitCode: Self.data,
+                mentions: ["'[\\s\\S]'", "marks all 504 characters"]),
+            Row(arguments: inspect + ["--pattern", "th", "--pattern-mode", "inside"], exitCode: Self.data,
+                mentions: ["'th'", "marks no character"]),
+        ]
+        let before = try snapshot()
+        for row in rows { try expectOneLineError(row) }
+        XCTAssertEqual(try snapshot(), before)
+    }
+
     /// A text of more than 10,000 distinct characters trains, with a warning; a text shorter than
     /// one batch trains with smaller batches and says which (RuntimeErrorTests checks the sizes).
     func testWarnings() throws {

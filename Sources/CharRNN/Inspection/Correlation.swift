@@ -71,19 +71,12 @@ public struct Explanation: Sendable {
 
     /// The `k` units with the largest |r| for feature f, strongest first (ties: the earlier unit).
     public func ranking(feature f: Int, count k: Int) -> [(unit: CellUnit, r: Double)] {
-        let scored = units.indices.compactMap { u in r[u][f].map { (u, $0) } }
-        return scored.sorted { abs($0.1) > abs($1.1) || abs($0.1) == abs($1.1) && $0.0 < $1.0 }
-            .prefix(k).map { (units[$0.0], $0.1) }
+        strongestFirst(units.indices.map { r[$0][f] }, count: k).map { (units[$0.index], $0.r) }
     }
 
     /// A unit's strongest feature and its r, or nil if none is defined.
     public func bestFeature(of u: Int) -> (feature: TextFeature, r: Double)? {
-        var best: (TextFeature, Double)?
-        for (f, value) in r[u].enumerated() {
-            guard let value else { continue }
-            if best == nil || abs(value) > abs(best!.1) { best = (features[f], value) }
-        }
-        return best
+        strongest(r[u]).map { (features[$0.index], $0.r) }
     }
 
     /// The `n` units whose strongest |r| over all features is largest (`--top N`), strongest first.
@@ -91,4 +84,20 @@ public struct Explanation: Sendable {
         let scored = units.indices.map { u in (u, bestFeature(of: u).map { abs($0.r) } ?? -1) }
         return scored.sorted { $0.1 > $1.1 || $0.1 == $1.1 && $0.0 < $1.0 }.prefix(n).map { units[$0.0] }
     }
+}
+
+/// The `k` defined values of `column` with the largest |r|, strongest first (ties: the earlier).
+func strongestFirst(_ column: [Double?], count k: Int) -> [(index: Int, r: Double)] {
+    let scored = column.indices.compactMap { i in column[i].map { (i, $0) } }
+    return Array(scored.sorted { abs($0.1) > abs($1.1) || abs($0.1) == abs($1.1) && $0.0 < $1.0 }.prefix(k))
+}
+
+/// The first of the defined values of `row` with the largest |r|, or nil if none is defined.
+func strongest(_ row: [Double?]) -> (index: Int, r: Double)? {
+    var best: (index: Int, r: Double)?
+    for (i, value) in row.enumerated() {
+        guard let value else { continue }
+        if best == nil || abs(value) > abs(best!.r) { best = (i, value) }
+    }
+    return best
 }

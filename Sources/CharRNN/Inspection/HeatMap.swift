@@ -44,10 +44,15 @@ public struct DivergingScale: Sendable {
     static let negative = (33.0, 102.0, 172.0), middle = (247.0, 247.0, 247.0), positive = (178.0, 24.0, 43.0)
 
     public init(unit: CellUnit, values: [Float]) {
+        self.init(unit: unit, largestMagnitude: values.lazy.filter(\.isFinite).map(abs).max() ?? 1)
+    }
+
+    /// The scale of a unit whose largest |value| is known (it matters only for the unbounded cell state).
+    public init(unit: CellUnit, largestMagnitude: Float) {
         if let range = unit.naturalRange {
             self.init(range: range)
         } else {
-            self.init(center: 0, halfWidth: max(values.lazy.filter(\.isFinite).map(abs).max() ?? 1, 1e-6))
+            self.init(center: 0, halfWidth: max(largestMagnitude, 1e-6))
         }
     }
 

@@ -5,6 +5,9 @@
 public struct InspectionAnalysis: Sendable {
     public var explanation: Explanation?
     public var saturation: SaturationReport?
+    /// The neuron viewer's contexts and summaries, and the `--pattern` ranking.
+    public var survey: UnitSurvey?
+    public var patterns: PatternRanking?
 
     public init(explanation: Explanation? = nil, saturation: SaturationReport? = nil) {
         self.explanation = explanation
@@ -17,27 +20,32 @@ public enum Inspector {
     /// - Parameters:
     ///   - explain: correlate these units with every `TextFeature` (nil: skip).
     ///   - saturationLayers: count gate saturation in these layers (nil: skip).
+    ///   - survey: gather contexts, summaries and pattern correlations (nil: skip).
     public static func analyse(model: Model, tokens: TokenSequence, count: Int, vocabulary: Vocabulary,
-                               explain units: [CellUnit]?, saturationLayers: [Int]?) -> InspectionAnalysis {
+                               explain units: [CellUnit]?, saturationLayers: [Int]?,
+                               survey request: SurveyRequest? = nil) -> InspectionAnalysis {
         let features = TextFeatureTracker.features
         var correlation = units.map { CorrelationAccumulator(units: $0.count, features: features.count) }
         var tracker = TextFeatureTracker(tokens: tokens, vocabulary: vocabulary, count: count)
         var saturation = saturationLayers.map { SaturationCounter(config: model.config, layers: $0) }
+        var survey = request.map(SurveyAccumulator.init)
         var x = [Float](repeating: 0, count: units?.count ?? 0)          // (units)
         var y = [Double](repeating: 0, count: features.count)             // (features)
-        Recorder(model: model).run(tokens, count: count) { _, step in
+        Recorder(model: model).run(tokens, count: count) { position, step in
             if let units {
                 step.values(of: units, into: &x)
                 tracker.advance(into: &y)
                 correlation!.add(x: x, y: y)
             }
             saturation?.add(step)
+            survey?.add(position: position, character: vocabulary[tokens[position]], step: step)
         }
         var analysis = InspectionAnalysis()
         if let units, let correlation {
             analysis.explanation = Explanation(units: units, features: features, accumulator: correlation)
         }
         analysis.saturation = saturation?.report
+        survey?.finish(into: &analysis)
         return analysis
     }
 

@@ -106,6 +106,15 @@ extension Options {
         static let saturation = Option<Bool>.flag("--saturation", help: "how often each gate is < 0.1 or > 0.9")
         static let maxChars = Option<Int>.integer("--max-chars", "N", help: "use only the first N characters",
                                                   default: "all; \(InspectCellsCommand.defaultViewCharacters) for html and ansi", in: 1...)
+        // The neuron viewer.
+        static let contexts = Option<Int>.integer("--contexts", "K", help: "show each unit's K highest and K lowest characters in their "
+                                                  + "text (as text, jsonl or html)", in: 1...10_000)
+        static let window = Option<Int>.integer("--window", "N", help: "characters shown each side of a context, which is the unit's "
+                                                + "extreme within ±N", default: "30", in: 0...10_000)
+        static let pattern = Option<String>.text("--pattern", "REGEX", help: "rank units by how well they separate the characters the "
+                                                 + "regular expression covers from the rest (point-biserial r)", repeatable: true)
+        static let patternMode = Option<PatternMode>.choice("--pattern-mode", "MODE", help: "the characters of a match --pattern marks: "
+                                                            + "whole, start, inside (all but the first and last) or end", default: .whole)
     }
 }
 

@@ -27,7 +27,7 @@ enum InspectCellsCommand: Command {
             + "or find the units that track text features.",
         positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to run over (UTF-8); - reads standard input")],
         options: [O.layer, O.state, O.units, O.top, O.format, O.output, O.explain, O.saturation, O.maxChars,
-                  Options.skipUnknown, Options.singleThread],
+                  O.contexts, O.window, O.pattern, O.patternMode, Options.skipUnknown, Options.singleThread],
         notes: [
             "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 (gate letters i f g o / r z n).",
             "With --explain or --saturation and neither --format nor --output, only the reports are printed.",
@@ -36,6 +36,8 @@ enum InspectCellsCommand: Command {
             "characters, and the --explain / --saturation figures per unit. tsv and jsonl add per-unit",
             "saturation after the rows. html and ansi show --top \(defaultViewUnits) units unless told otherwise.",
             "ansi uses 24-bit colour; with NO_COLOR set it draws a ▁▂▃▄▅▆▇█ line under each text line.",
+            "With --contexts the output is the contexts instead: text (coloured on a terminal), jsonl, or an html page",
+            "of every unit. --pattern uses ICU regular expressions (^ and $ at line ends) over the whole text.",
         ])
 
     /// A command line checked before the files are read.
@@ -53,6 +55,7 @@ enum InspectCellsCommand: Command {
         let layerIndex: Int?
         let unitItems: [String]?
         let skipUnknown: Bool
+        let viewer: Viewer?
     }
 
     static func usage(_ message: String) -> UsageError { UsageError(message: message, command: spec) }
@@ -67,7 +70,9 @@ enum InspectCellsCommand: Command {
             format = ext == "htm" ? .html : Format(rawValue: ext)
         }
         let explain = args.flag(O.explain), saturation = args.flag(O.saturation)
-        let dumps = format != nil || output != nil || !(explain || saturation)
+        let viewer = try validateViewer(args, format: format)
+        let reportsOnly = explain || saturation || viewer?.patterns.isEmpty == false
+        let dumps = viewer?.contexts == nil && (format != nil || output != nil || !reportsOnly)
         let chosenFormat = format ?? .tsv
         if chosenFormat == .npy && output == nil { throw usage("--format npy needs --output FILE (it also writes a sidecar JSON)") }
         let state = try args.value(O.state, default: .h)
@@ -80,7 +85,7 @@ enum InspectCellsCommand: Command {
         let unitItems = try args.value(O.units)
         return Validated(args: args, output: output, format: chosenFormat, dumps: dumps, explain: explain, saturation: saturation,
                          state: state, top: top, maxChars: maxChars, threads: threads, layerIndex: layerIndex, unitItems: unitItems,
-                         skipUnknown: args.flag(Options.skipUnknown))
+                         skipUnknown: args.flag(Options.skipUnknown), viewer: viewer)
     }
 
     /// The units --units names, or every unit of the --state of the chosen layers.
@@ -120,23 +125,31 @@ enum InspectCellsCommand: Command {
         let viewTop = dumps && (chosenFormat == .html || chosenFormat == .ansi) && v.unitItems == nil && v.top == nil
             ? defaultViewUnits : nil
         let topCount = v.top ?? viewTop
+        let survey = try surveyRequest(v.viewer, units: candidates, corpus: corpus, count: count, vocabulary: checkpoint.vocabulary,
+                                       textPath: textPath)
         var analysis = InspectionAnalysis()
-        if explain || saturation || topCount != nil {
+        if explain || saturation || topCount != nil || survey != nil {
             analysis = Inspector.analyse(model: model, tokens: corpus.tokens, count: count, vocabulary: checkpoint.vocabulary,
                                          explain: explain || topCount != nil ? candidates : nil,
-                                         saturationLayers: saturation ? layers : nil)
+                                         saturationLayers: saturation ? layers : nil, survey: survey)
         }
         let columns = topCount.map { analysis.explanation!.strongestUnits($0) } ?? candidates
 
         var reports: [String] = []
         if explain, let e = analysis.explanation { reports.append(explainTable(e)) }
+        if let p = analysis.patterns { reports.append(patternTable(p)) }
         if saturation, let s = analysis.saturation {
             reports.append(s.units.isEmpty ? "saturation: an RNN has no gates" : saturationTable(s))
         }
+        let caption = "\(args.positionals[0]) (\(config.cell.rawValue.uppercased()), \(config.layers) × \(config.hidden)) on "
+            + "\(textPath): \(count) characters"
 
+        if let viewer = v.viewer, let survey = analysis.survey {
+            let views = UnitViews(survey: survey, explanation: explain ? analysis.explanation : nil, patterns: analysis.patterns,
+                                  characters: count, limit: viewer.contexts ?? 0, caption: caption)
+            try writeViews(views, as: viewer.output, output: output)
+        }
         if dumps {
-            let caption = "\(args.positionals[0]) (\(config.cell.rawValue.uppercased()), \(config.layers) × \(config.hidden)) on "
-                + "\(textPath): \(count) characters"
             let context = InspectionContext(columns: columns, characters: count, vocabulary: checkpoint.vocabulary,
                                             explanation: analysis.explanation, saturation: analysis.saturation,
                                             caption: caption)
@@ -144,7 +157,8 @@ enum InspectCellsCommand: Command {
         }
         if !reports.isEmpty {
             let text = reports.joined(separator: "\n\n") + "\n"
-            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi
+            let viewerOnStdout = v.viewer.map { $0.contexts != nil && output == nil && [.jsonl, .html].contains($0.output) } ?? false
+            let reportsToStderr = dumps && output == nil && chosenFormat != .ansi || viewerOnStdout
             if reportsToStderr { Console.writeStderr(text) } else { print(text, terminator: "") }
         }
         return ExitCode.success
@@ -205,10 +219,7 @@ enum InspectCellsCommand: Command {
                      + " (\(e.units.count) units; best \(unitsPerFeature) per feature)"]
         lines.append("feature".padding(28) + "units (r)")
         for (f, feature) in e.features.enumerated() {
-            let best = e.ranking(feature: f, count: unitsPerFeature)
-            let cells = best.isEmpty ? "(constant in this text)"
-                : best.map { ($0.unit.name + " " + String(format: "%+.3f", $0.r)).padding(18) }.joined()
-            lines.append(feature.title.padding(28) + cells.trimmingCharacters(in: .whitespaces))
+            lines.append(rankingLine(feature.title, e.ranking(feature: f, count: unitsPerFeature)))
         }
         let strongest = e.strongestUnits(min(5, e.units.count)).compactMap { u -> String? in
             guard let k = e.units.firstIndex(of: u), let b = e.bestFeature(of: k) else { return nil }
@@ -216,6 +227,13 @@ enum InspectCellsCommand: Command {
         }
         if !strongest.isEmpty { lines.append("strongest units: " + strongest.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
+    }
+
+    /// One row of a ranking report: what the units follow, then the best units with their r.
+    static func rankingLine(_ title: String, _ best: [(unit: CellUnit, r: Double)]) -> String {
+        let cells = best.isEmpty ? "(constant in this text)"
+            : best.map { ($0.unit.name + " " + String(format: "%+.3f", $0.r)).padding(18) }.joined()
+        return title.padding(28) + cells.trimmingCharacters(in: .whitespaces)
     }
 
     static func saturationTable(_ s: SaturationReport) -> String {
