@@ -19,6 +19,8 @@ public struct SizingRequest: Sendable, Equatable {
     public var seqLength: Int?
     public var learningRate: Float?
     public var evalEvery: Int?
+    /// The precision the throughput was measured in, which the run trains in.
+    public var precision = Precision.fp32
 
     public init(budgetSeconds: Double, measured: ModelConfig, measuredCharsPerSecond: Double,
                 trainCharacters: Int, validationCharacters: Int) {
@@ -169,7 +171,7 @@ public enum AutoSizing {
             + "(\(String(format: "%.1f", c.epochs)) epochs, \(String(format: "%.1f", c.budgetCharacters / Double(c.config.parameterCount))) "
             + "per parameter) in \(spoken(seconds: r.budgetSeconds)) at \(compact(c.predictedCharsPerSecond)) chars/s "
             + "on a \(compact(Double(r.trainCharacters)))-character corpus (measured \(compact(r.measuredCharsPerSecond)) chars/s "
-            + "at \(r.measured.layers)×\(r.measured.hidden))"
+            + "at \(r.measured.layers)×\(r.measured.hidden) in \(r.precision.rawValue))"
     }
 
     /// 14.2 M, 23k, 512

@@ -23,7 +23,8 @@ public struct TrainingRequest: Sendable, Equatable {
     public var evalEvery: Int?
     public var printEvery: Int?
     public var seed: UInt64?
-    public var precision: Precision?
+    /// nil: a new run's is `auto`, a resumed run's its checkpoint's.
+    public var precision: PrecisionChoice?
     /// Validations without a new best before stopping; 0 turns early stopping off.
     public var patience: Int?
 
@@ -47,12 +48,21 @@ public struct TrainingRequest: Sendable, Equatable {
     }
 
     /// The options a new run starts from (before automatic sizing and `overriding`): TrainingOptions'
-    /// defaults with the seed and the validation split, which the sizing needs first.
+    /// defaults with the seed, the validation split and the precision, which the sizing needs first.
     public var newRunOptions: TrainingOptions {
         var options = TrainingOptions()
         if let seed { options.seed = seed }
         if let validationFraction { options.validationFraction = validationFraction }
+        options.precision = trainingPrecision(resuming: nil).precision
         return options
+    }
+
+    /// The precision the run trains with here, and why: the one asked for; else, resuming, the
+    /// checkpoint's (fp32 where this CPU cannot run its bf16); else `auto`.
+    public func trainingPrecision(resuming saved: Precision?) -> (precision: Precision, reason: String) {
+        if let precision { return precision.resolved }
+        if let saved { return PrecisionChoice.resuming(saved) }
+        return PrecisionChoice.auto.resolved
     }
 
     /// `base` (a checkpoint's options, or a new run's) with every training setting given here.
@@ -71,7 +81,7 @@ public struct TrainingRequest: Sendable, Equatable {
         if let validationFraction { o.validationFraction = validationFraction }
         if let evalEvery { o.evalEvery = evalEvery }
         if let printEvery { o.printEvery = printEvery }
-        if let precision { o.precision = precision }
+        if let precision { o.precision = precision.resolved.precision }
         return o
     }
 
@@ -127,6 +137,7 @@ public enum ResumePolicy {
         if let conflict = conflict(request, config: config, text: text) { throw conflict }
         var resumed = snapshot
         resumed.options = request.overriding(snapshot.options)
+        resumed.options.precision = request.trainingPrecision(resuming: snapshot.options.precision).precision
         if let lr = request.learningRate { resumed.progress.learningRate = lr }
         return resumed
     }

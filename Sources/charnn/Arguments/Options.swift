@@ -34,9 +34,12 @@ enum Options {
                                              default: defaultText(training.gradClip), min: 0)
     static let clipNorm = Option<Float>.real("--clip-norm", "X", help: "rescale gradients to global L2 norm ≤ X",
                                              default: training.clipNorm.map(defaultText) ?? "off", above: 0)
-    static let precision = Option<Precision>.choice(
-        "--precision", "fp32|bf16", help: "training products in fp32, or with bfloat16 operands and fp32 sums (CPUs with "
-            + "AVX-512 BF16; validation, weights and checkpoints stay fp32)", default: training.precision)
+    static let precision = Option<PrecisionChoice>.choice(
+        "--precision", "auto|fp32|bf16", help: "training products in fp32, or with bfloat16 operands and fp32 sums (CPUs with "
+            + "AVX-512 BF16; validation, weights and checkpoints stay fp32); auto: bf16 where the CPU has it",
+        default: PrecisionChoice.auto).with(default: "auto; a resumed run keeps its checkpoint's")
+    /// One precision exactly, for the bench worker, which measures what it is told.
+    static let productPrecision = Option<Precision>.choice("--precision", "fp32|bf16", help: "training products' precision")
 
     // How long, and what happens meanwhile.
     static let epochs = Option<Double>.real("--epochs", "N", help: "stop after N epochs in total (fractions allowed)", above: 0)

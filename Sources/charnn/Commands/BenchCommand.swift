@@ -51,7 +51,7 @@ enum BenchCommand {
             OptionSpec(name: "--corpus", value: "FILE", help: "text to train on (default: generated text)"),
             OptionSpec(name: "--generated", value: "N", help: "characters of generated text"),
             Options.cell.withoutDefault(), Options.hidden.withoutDefault(),
-            Options.precision.with(help: "training products' precision").withoutDefault(),
+            Options.productPrecision,
         ] + modelOptions)
 
     /// Default corpora, in order of preference: the user's, then the development one.
@@ -112,7 +112,7 @@ enum BenchCommand {
         var setup = try parseSetup(args)
         setup.cell = try args.value(Options.cell, default: setup.cell)
         setup.hidden = try args.value(Options.hidden, default: setup.hidden)
-        setup.precision = try args.value(Options.precision, default: setup.precision)
+        setup.precision = try args.value(Options.productPrecision, default: setup.precision)
         Parallelism.threads = try args.threads(threads)
         let corpus: Corpus
         if let path = args.string("--corpus") {

@@ -78,6 +78,8 @@ enum TrainCommand {
         let options: TrainingOptions
         let snapshot: TrainingSnapshot?
         let automatic: Bool
+        /// What the run trains in, and why.
+        let precision: (precision: Precision, reason: String)
     }
 
     static func run(_ v: Validated) throws -> Int32 {
@@ -99,7 +101,8 @@ enum TrainCommand {
         trainer.maxRollbacks = v.rollbacks
         let stop = v.request.stopCondition(options: start.options, automatic: start.automatic)
 
-        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: start.model.config, metrics: files.metrics)
+        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: start.model.config, metrics: files.metrics,
+                                      precision: "\(start.precision.precision.rawValue) (\(start.precision.reason))")
         Interruption.install()
         let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested }, report: display.handle)
         display.finish(summary, output: output, bestOutput: TrainingFiles.bestPath(for: output), patience: trainer.options.patience)
@@ -122,7 +125,8 @@ enum TrainCommand {
         corpus.report()
         try checkMemory(checkpoint.model.config, snapshot.options, corpus.corpus.count)
         return Start(model: checkpoint.model, vocabulary: checkpoint.vocabulary, normalization: checkpoint.text, corpus: corpus,
-                     options: snapshot.options, snapshot: snapshot, automatic: false)
+                     options: snapshot.options, snapshot: snapshot, automatic: false,
+                     precision: v.request.trainingPrecision(resuming: training.options.precision))
     }
 
     static func message(_ conflict: ResumeConflict, _ path: String) -> String {
@@ -160,7 +164,8 @@ enum TrainCommand {
         corpus.report()
         try checkMemory(config, options, corpus.corpus.count)
         return Start(model: Model(config: config, seed: options.seed), vocabulary: vocabulary, normalization: normalization,
-                     corpus: corpus, options: options, snapshot: nil, automatic: v.request.seconds != nil)
+                     corpus: corpus, options: options, snapshot: nil, automatic: v.request.seconds != nil,
+                     precision: v.request.trainingPrecision(resuming: nil))
     }
 
     /// Refuses a model and batch that cannot fit in this machine's memory, before allocating them.
