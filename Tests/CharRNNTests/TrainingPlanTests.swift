@@ -29,18 +29,20 @@ final class TrainingPlanTests: XCTestCase {
 
     func testEachArchitectureSettingGivenDifferentlyIsAConflict() {
         var cell = TrainingRequest(), layers = TrainingRequest(), hidden = TrainingRequest(), dropout = TrainingRequest()
-        (cell.cell, layers.layers, hidden.hidden, dropout.dropout) = (.gru, 3, 32, 0.5)
-        let conflicts = [cell, layers, hidden, dropout].map { ResumePolicy.conflict($0, config: config, text: .standard) }
+        var weightDrop = TrainingRequest()
+        (cell.cell, layers.layers, hidden.hidden, dropout.dropout, weightDrop.weightDrop) = (.gru, 3, 32, 0.5, 0.2)
+        let conflicts = [cell, layers, hidden, dropout, weightDrop].map { ResumePolicy.conflict($0, config: config, text: .standard) }
         XCTAssertEqual(conflicts, [ResumeConflict(setting: .cell, given: "gru", saved: "lstm"),
                                    ResumeConflict(setting: .layers, given: "3", saved: "2"),
                                    ResumeConflict(setting: .hidden, given: "32", saved: "16"),
-                                   ResumeConflict(setting: .dropout, given: "0.5", saved: "0.25")])
+                                   ResumeConflict(setting: .dropout, given: "0.5", saved: "0.25"),
+                                   ResumeConflict(setting: .weightDrop, given: "0.2", saved: "0.0")])
         XCTAssertThrowsError(try resume(hidden)) { XCTAssertEqual($0 as? ResumeConflict, conflicts[2]) }
     }
 
     func testArchitectureSettingsGivenAgainUnchangedAreAccepted() throws {
         var same = TrainingRequest()
-        (same.cell, same.layers, same.hidden, same.dropout) = (.lstm, 2, 16, 0.25)
+        (same.cell, same.layers, same.hidden, same.dropout, same.weightDrop) = (.lstm, 2, 16, 0.25, 0)
         XCTAssertNil(ResumePolicy.conflict(same, config: config, text: .standard))
         XCTAssertEqual(try resume(same).options, checkpoint().options)
     }

@@ -15,6 +15,7 @@ public struct SizingRequest: Sendable, Equatable {
     public var layers: Int?
     public var hidden: Int?
     public var dropout: Float?
+    public var weightDrop: Float?
     public var batchSize: Int?
     public var seqLength: Int?
     public var learningRate: Float?
@@ -147,6 +148,7 @@ public enum AutoSizing {
         let epochs = characters / Double(max(1, r.trainCharacters))
         let ratio = Double(config.parameterCount) / Double(max(1, r.trainCharacters))
         config.dropout = r.dropout ?? dropout(epochs: epochs, parametersPerCharacter: ratio, layers: layers)
+        config.weightDrop = r.weightDrop ?? 0
         let batch = r.batchSize ?? 50, steps = r.seqLength ?? 50
         let iterations = characters / Double(batch * steps)
         var choice = SizingChoice(
@@ -165,6 +167,7 @@ public enum AutoSizing {
         let model = "\(c.config.cell.rawValue.uppercased()) \(c.config.layers)×\(c.config.hidden)"
             + given(r.hidden != nil || r.layers != nil || r.cell != nil)
         let dropout = "dropout \(String(format: "%.2g", c.config.dropout))" + given(r.dropout != nil)
+            + (c.config.weightDrop > 0 ? ", weight drop \(String(format: "%.2g", c.config.weightDrop))" + given(r.weightDrop != nil) : "")
         let lr = "lr \(String(format: "%.2g", c.learningRate))" + given(r.learningRate != nil)
         let batch = "batch \(c.batchSize)×\(c.seqLength)" + given(r.batchSize != nil || r.seqLength != nil)
         return "chose \(model), \(dropout), \(lr), \(batch): ~\(compact(c.budgetCharacters)) characters "

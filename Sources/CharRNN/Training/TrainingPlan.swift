@@ -7,6 +7,7 @@ public struct TrainingRequest: Sendable, Equatable {
     public var layers: Int?
     public var hidden: Int?
     public var dropout: Float?
+    public var weightDrop: Float?
     /// Train on the text's bytes as they are (no CRLF → LF, BOM kept).
     public var keepLineEndings = false
 
@@ -44,6 +45,7 @@ public struct TrainingRequest: Sendable, Equatable {
         if let layers { config.layers = layers }
         if let hidden { config.hidden = hidden }
         if let dropout { config.dropout = dropout }
+        if let weightDrop { config.weightDrop = weightDrop }
         return config
     }
 
@@ -99,7 +101,7 @@ public struct TrainingRequest: Sendable, Equatable {
 
 /// A setting of the model or its text that a resumed run cannot change.
 public enum FixedSetting: String, Sendable, CaseIterable {
-    case cell, layers, hidden, dropout, keepLineEndings
+    case cell, layers, hidden, dropout, weightDrop, keepLineEndings
 }
 
 /// A fixed setting given on resume with a value other than the checkpoint's.
@@ -123,6 +125,7 @@ public enum ResumePolicy {
             (.hidden, request.hidden.map(String.init), String(config.hidden)),
             // As written: 0.10 and 0.1 agree, and so do the values a Float cannot tell apart.
             (.dropout, request.dropout.map { "\($0)" }, "\(config.dropout)"),
+            (.weightDrop, request.weightDrop.map { "\($0)" }, "\(config.weightDrop)"),
         ]
         for (setting, given, saved) in fixed where given != nil && given != saved {
             return ResumeConflict(setting: setting, given: given, saved: saved)

@@ -13,6 +13,9 @@ enum Options {
     static let hidden = Option<Int>.integer("--hidden", "N", help: "hidden units per layer", default: "\(model.hidden)", in: 1...16384)
     static let dropout = Option<Float>.real("--dropout", "P", help: "dropout between layers, 0 ≤ P < 1",
                                             default: defaultText(model.dropout), min: 0, below: 1)
+    static let weightDrop = Option<Float>.real("--weight-drop", "P", help: "in training, drop each recurrent weight (W_hh) with probability "
+                                               + "P, one mask per batch (AWD-LSTM's weight drop), 0 ≤ P < 1",
+                                               default: defaultText(model.weightDrop), min: 0, below: 1)
 
     // The batch and the optimizer.
     static let seqLength = Option<Int>.integer("--seq-length", "T", help: "time steps per batch (truncated BPTT)",

@@ -12,7 +12,7 @@ extension TrainCommand {
                                     options: TrainingOptions) throws -> (ModelConfig, TrainingOptions) {
         var r = SizingRequest(budgetSeconds: budget, measured: measured, measuredCharsPerSecond: 0, trainCharacters: 0,
                               validationCharacters: 0)
-        (r.cell, r.layers, r.hidden, r.dropout) = (given.cell, given.layers, given.hidden, given.dropout)
+        (r.cell, r.layers, r.hidden, r.dropout, r.weightDrop) = (given.cell, given.layers, given.hidden, given.dropout, given.weightDrop)
         (r.learningRate, r.batchSize, r.seqLength, r.evalEvery) = (given.learningRate, given.batchSize, given.seqLength, given.evalEvery)
         r.precision = options.precision
         let split = corpus.split(validationFraction: options.validationFraction)

@@ -11,7 +11,7 @@ enum TrainCommand {
         summary: "Train a character-level model on UTF-8 text files and save checkpoints.",
         positionals: [("CORPUS", "text files or directories to learn from (UTF-8), one or more; - reads standard input")],
         options: [
-            Options.cell, Options.layers, Options.hidden, Options.dropout, Options.seqLength, Options.batchSize, Options.optimizer,
+            Options.cell, Options.layers, Options.hidden, Options.dropout, Options.weightDrop, Options.seqLength, Options.batchSize, Options.optimizer,
             Options.learningRate, Options.schedule, Options.lrDecay, Options.lrDecayEvery, Options.gradClip, Options.clipNorm,
             Options.epochs, Options.iterations, Options.time, Options.patience, Options.validationFraction, Options.evalEvery,
             Options.printEvery, Options.trainOutput, Options.resume, Options.force, Options.keepLineEndings, Options.include,
@@ -51,6 +51,7 @@ enum TrainCommand {
         var r = TrainingRequest()
         (r.cell, r.layers, r.hidden, r.dropout) = (try args.value(Options.cell), try args.value(Options.layers),
                                                    try args.value(Options.hidden), try args.value(Options.dropout))
+        r.weightDrop = try args.value(Options.weightDrop)
         r.optimizer = try args.value(Options.optimizer)
         (r.seqLength, r.batchSize) = (try args.value(Options.seqLength), try args.value(Options.batchSize))
         (r.learningRate, r.lrDecay, r.lrDecayEvery) = (try args.value(Options.learningRate), try args.value(Options.lrDecay),
@@ -136,6 +137,7 @@ enum TrainCommand {
         case .layers: flag = Options.layers.name
         case .hidden: flag = Options.hidden.name
         case .dropout: flag = Options.dropout.name
+        case .weightDrop: flag = Options.weightDrop.name
         case .keepLineEndings:
             let flag = Options.keepLineEndings.name
             return "\(flag) differs from \(path), trained on text with LF line endings; "
