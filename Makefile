@@ -17,7 +17,7 @@ TRAIN_TIME ?= 4m
 TRAIN_FLAGS ?=
 SAMPLE_LENGTH ?= 600
 
-.PHONY: all build build-info install install-files uninstall check-consumer train sample corpora test soak bench bench-compare bench-page quality fuzz memcheck clean help
+.PHONY: all build build-info install install-files uninstall check-consumer train sample corpora test soak bench bench-compare bench-page quality quality-bf16 fuzz memcheck clean help
 
 all: build
 
@@ -33,8 +33,8 @@ help:
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
 	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
-	@echo "make bench-page  size and headless-Chromium load time of the inspect-cells --contexts page at 2x512 units"
-	@echo "make quality  train with --time $(QUALITY_TIME) --val-frac 0.1, score the best checkpoint on the held-out last 10 %"
+	@echo "make quality  held-out nats/char that train --time reaches on several corpora, beside a fixed 2x128 model (hours)"
+	@echo "make quality-bf16  paired fp32/bf16 trainings over 8 seeds on two corpora: what bf16 costs in held-out loss"
 
 build: build-info
 	$(SWIFT) build -c release --product charnn
@@ -142,12 +142,16 @@ COMPARE_FLAGS ?=
 bench-compare: build
 	$(PYTHON) Tests/Bench/compare.py $(COMPARE_FLAGS)
 
-# Quality: nats/char that `train --time` reaches, scored by `eval` on the corpus's held-out last 10 %
-# (default: ../shared/corpora/tinyshakespeare.txt when present, else corpora/shakespeare.txt).
-QUALITY_TIME ?= 5m
-QUALITY_CORPUS ?=
+# Quality: nats/char that `train --time` reaches, scored by `eval` on each corpus's held-out last 10 %,
+# beside a fixed small model; QUALITY_ROWS picks rows (CORPUS:BUDGET:RUNS[:fixed], see the script).
+QUALITY_ROWS ?=
 quality: build
-	$(PYTHON) Tests/Bench/quality.py --bin $(BIN) --time $(QUALITY_TIME) $(if $(QUALITY_CORPUS),--corpus $(QUALITY_CORPUS))
+	$(PYTHON) Tests/Bench/quality.py --bin $(BIN) $(if $(QUALITY_ROWS),--rows $(QUALITY_ROWS))
+
+# What bf16 training costs: paired fp32/bf16 runs of one model, same seed and updates, held-out loss.
+QUALITY_BF16_FLAGS ?=
+quality-bf16: build
+	$(PYTHON) Tests/Bench/quality_bf16.py --bin $(BIN) $(QUALITY_BF16_FLAGS)
 
 # The units page of inspect-cells --contexts at 2 x 512 units: size and headless Chromium load time
 # (skipped where no Chromium is installed).

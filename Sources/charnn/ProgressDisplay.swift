@@ -38,6 +38,8 @@ final class ProgressDisplay {
     let live: Bool
     let config: ModelConfig
     let metrics: MetricsFile?
+    /// What the run trains in and why: "bf16 (AVX-512 BF16)".
+    let precision: String
     private var lastStep: StepReport?
     private var lineOpen = false
     private var validationLoss: Double?
@@ -45,10 +47,11 @@ final class ProgressDisplay {
     /// run stops, saves and fails with this.
     private(set) var metricsFailure: String?
 
-    init(live: Bool, config: ModelConfig, metrics: MetricsFile?) {
+    init(live: Bool, config: ModelConfig, metrics: MetricsFile?, precision: String) {
         self.live = live
         self.config = config
         self.metrics = metrics
+        self.precision = precision
     }
 
     private func line(_ text: String) {
@@ -66,7 +69,7 @@ final class ProgressDisplay {
         case .started(let s):
             let c = config
             let what = "\(c.cell.rawValue.uppercased()) \(c.layers)×\(c.hidden), vocabulary \(c.vocabularySize), "
-                + "\(Console.grouped(Double(s.parameterCount))) parameters"
+                + "\(Console.grouped(Double(s.parameterCount))) parameters in \(precision)"
             let data = "train \(Console.grouped(Double(s.trainCharacters))) chars (\(s.batchesPerEpoch) batches/epoch), "
                 + "validation \(Console.grouped(Double(s.validationCharacters))) chars"
             line("charnn: \(what); \(data)" + (s.resumedAt.map { "; resuming at iteration \($0)" } ?? ""))

@@ -10,7 +10,7 @@ final class HelpAndVersionTests: CLITestCase {
     /// Every command's usage line and the options its help must list.
     static let commands: [(name: String, usage: String, options: [String])] = [
         ("train", "usage: charnn train CORPUS [options]",
-         ["--cell", "--layers", "--hidden", "--dropout", "--seq-length", "--batch-size", "--optimizer", "--lr", "--lr-decay",
+         ["--cell", "--layers", "--hidden", "--dropout", "--weight-drop", "--seq-length", "--batch-size", "--optimizer", "--lr", "--lr-decay",
           "--lr-decay-every", "--grad-clip", "--clip-norm", "--epochs", "--iterations", "--time", "--val-frac", "--eval-every",
           "--print-every", "--output", "--resume", "--force", "--keep-line-endings", "--seed", "--threads", "--metrics", "--help",
           "--lr-schedule", "--patience"]),

@@ -1,6 +1,7 @@
-// `--precision` for train and bench: what the checkpoint records, that a resumed run keeps it,
-// and the fallback on a CPU without bf16 (this one's /proc/cpuinfo decides which outcome to expect;
-// CHARNN_DISABLE_BF16=1 forces the fallback anywhere).
+// `--precision` for train and bench: auto (the default) and its first line, what the checkpoint
+// records, that a resumed run keeps it, and the fallback on a CPU without bf16 (this one's
+// /proc/cpuinfo decides which outcome to expect; CHARNN_DISABLE_BF16=1, the end-to-end tests'
+// default, forces the fallback anywhere, and these tests turn it off with 0).
 
 import Foundation
 import TestSupport
@@ -9,6 +10,7 @@ import XCTest
 final class PrecisionTests: CLITestCase {
     let notice = "charnn: warning: this CPU has no bfloat16 dot products (AVX-512 BF16); using --precision fp32"
     let disabled = ["CHARNN_DISABLE_BF16": "1"]
+    let enabled = ["CHARNN_DISABLE_BF16": "0"]
 
     /// Whether the kernel says this CPU has AVX-512 F/DQ/BW/VL and BF16 (Linux; elsewhere charnn
     /// is expected to find none either, as on ARM).
@@ -26,43 +28,83 @@ final class PrecisionTests: CLITestCase {
 
     func notices(_ r: CommandResult) -> [String] { r.stderrLines.filter { $0.contains("bfloat16") } }
 
+    /// What the run's header says it trains in: "charnn: LSTM 1×8, vocabulary 29, 1,234 parameters in bf16
+    /// (AVX-512 BF16); train …" → "bf16 (AVX-512 BF16)".
+    func precision(in r: CommandResult) -> String? {
+        guard let header = r.stderrLines.first(where: { $0.hasPrefix("charnn: LSTM ") }),
+              let start = header.range(of: " parameters in "), let end = header.range(of: "; train ") else { return nil }
+        return String(header[start.upperBound..<end.lowerBound])
+    }
+
     func testCheckpointRecordsThePrecisionAndResumeKeepsIt() throws {
         try corpus()
-        XCTAssertEqual(notices(try trainTiny(output: "plain.ckpt", iterations: 2)), [])
+        let plain = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "plain.ckpt", "--precision", "fp32"],
+                            environment: enabled)
+        XCTAssertEqual(plain.exitCode, 0, "\(plain)")
+        XCTAssertEqual(precision(in: plain), "fp32 (as asked)")
+        XCTAssertEqual(notices(plain), [])
         XCTAssertEqual(try precision(of: "plain.ckpt"), "fp32")
 
         let expected = cpuHasBF16 ? "bf16" : "fp32"
-        let asked = try trainTiny(output: "A.ckpt", iterations: 2, ["--precision", "bf16"])
-        XCTAssertEqual(notices(asked), cpuHasBF16 ? [] : [notice], "\(asked)")
+        let asked = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "A.ckpt", "--precision", "bf16"],
+                            environment: enabled)
+        XCTAssertEqual(asked.exitCode, 0, "\(asked)")
+        XCTAssertEqual(precision(in: asked), cpuHasBF16 ? "bf16 (as asked)" : "fp32 (no bf16 dot products on this CPU)")
         XCTAssertEqual(try precision(of: "A.ckpt"), expected)
         XCTAssertEqual(try precision(of: "A.best.ckpt"), expected)
 
-        let kept = try run(["train", "corpus.txt", "--resume", "A.ckpt", "--iterations", "4", "--output", "B.ckpt"])
+        let kept = try run(["train", "corpus.txt", "--resume", "A.ckpt", "--iterations", "4", "--output", "B.ckpt"], environment: enabled)
         XCTAssertEqual(kept.exitCode, 0, "\(kept)")
+        XCTAssertEqual(precision(in: kept), "\(expected) (as the checkpoint trained)")
         XCTAssertEqual(try precision(of: "B.ckpt"), expected, "a resumed run keeps the checkpoint's precision")
         let changed = try run(["train", "corpus.txt", "--resume", "A.ckpt", "--iterations", "4", "--output", "C.ckpt",
-                               "--precision", "fp32"])
+                               "--precision", "fp32"], environment: enabled)
         XCTAssertEqual(changed.exitCode, 0, "\(changed)")
         XCTAssertEqual(try precision(of: "C.ckpt"), "fp32", "unless told otherwise")
     }
 
-    /// Forced off, bf16 is one warning line and then exactly the fp32 run.
+    /// Forced off, bf16 (asked for, or chosen by auto, or a bf16 checkpoint's) is the first line's
+    /// word and then exactly the fp32 run.
     func testWithoutBF16TheRunIsFP32AfterOneNotice() throws {
         try corpus()
-        try trainTiny(output: "fp32.ckpt", iterations: 5)
-        let r = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "5", "--output", "asked.ckpt", "--precision", "bf16"],
-                        environment: disabled)
-        XCTAssertEqual(r.exitCode, 0, "\(r)")
-        XCTAssertEqual(notices(r), [notice], "\(r)")
-        XCTAssertEqual(try precision(of: "asked.ckpt"), "fp32")
-        let asked = try CheckpointFile(contentsOf: dir.file("asked.ckpt")), fp32 = try CheckpointFile(contentsOf: dir.file("fp32.ckpt"))
-        XCTAssertEqual(asked.tensors, fp32.tensors)
-        XCTAssertTrue(asked.data.elementsEqual(fp32.data), "the same run, byte for byte")
+        let fp32 = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "5", "--output", "fp32.ckpt", "--precision", "fp32"])
+        XCTAssertEqual(fp32.exitCode, 0, "\(fp32)")
+        let absent = cpuHasBF16 ? "bf16 turned off by CHARNN_DISABLE_BF16=1" : "no bf16 dot products on this CPU"
+        for (name, words) in [("asked.ckpt", ["--precision", "bf16"]), ("auto.ckpt", [])] {
+            let r = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "5", "--output", name] + words, environment: disabled)
+            XCTAssertEqual(r.exitCode, 0, "\(r)")
+            XCTAssertEqual(precision(in: r), "fp32 (\(absent))", "\(r)")
+            XCTAssertEqual(notices(r), [], "one line says it: \(r)")
+            XCTAssertEqual(try precision(of: name), "fp32")
+            let asked = try CheckpointFile(contentsOf: dir.file(name)), reference = try CheckpointFile(contentsOf: dir.file("fp32.ckpt"))
+            XCTAssertEqual(asked.tensors, reference.tensors)
+            XCTAssertTrue(asked.data.elementsEqual(reference.data), "the same run, byte for byte")
+        }
+    }
+
+    /// A new run's default is auto: bf16 where the CPU has it, and the checkpoint records what ran, never auto.
+    func testAutoIsTheDefaultAndTheCheckpointRecordsWhatRan() throws {
+        try corpus()
+        for words in [[], ["--precision", "auto"], ["--precision", "AUTO"]] {
+            let r = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "auto.ckpt", "--force"] + words,
+                            environment: enabled)
+            XCTAssertEqual(r.exitCode, 0, "\(r)")
+            XCTAssertEqual(precision(in: r), cpuHasBF16 ? "bf16 (AVX-512 BF16)" : "fp32 (no bf16 dot products on this CPU)", "\(r)")
+            XCTAssertEqual(try precision(of: "auto.ckpt"), cpuHasBF16 ? "bf16" : "fp32")
+        }
+        let bf16 = try run(["train", "corpus.txt", "--resume", "auto.ckpt", "--iterations", "3", "--output", "fallback.ckpt"],
+                           environment: disabled)
+        XCTAssertEqual(bf16.exitCode, 0, "\(bf16)")
+        if cpuHasBF16 {
+            XCTAssertEqual(precision(in: bf16), "fp32 (the checkpoint trained in bf16; bf16 turned off by CHARNN_DISABLE_BF16=1)",
+                           "a bf16 checkpoint resumed without bf16: \(bf16)")
+        }
+        XCTAssertEqual(try precision(of: "fallback.ckpt"), "fp32")
     }
 
     func testBadPrecisionIsAUsageError() throws {
         try corpus()
-        try expectUsageError(["train", "corpus.txt", "--precision", "fp16"], mentions: ["--precision", "fp32, bf16", "'fp16'"],
+        try expectUsageError(["train", "corpus.txt", "--precision", "fp16"], mentions: ["--precision", "auto, fp32, bf16", "'fp16'"],
                              usage: "usage: charnn train CORPUS [options]")
         try expectUsageError(["bench", "--precision", "fp32,half"], mentions: ["--precision", "'half'"],
                              usage: "usage: charnn bench [options]")
@@ -72,7 +114,7 @@ final class PrecisionTests: CLITestCase {
     func testBenchMeasuresEachPrecision() throws {
         let tiny = ["bench", "--json", "--models", "rnn", "--hidden", "8", "--layers", "1", "--batch-size", "4", "--seq-length", "8",
                     "--warmup", "0", "--iterations", "1", "--sample-length", "10", "--threads", "1", "--precision", "fp32,bf16,bf16"]
-        for (environment, available) in [([String: String](), cpuHasBF16), (disabled, false)] {
+        for (environment, available) in [(enabled, cpuHasBF16), (disabled, false)] {
             let r = try run(tiny, environment: environment)
             XCTAssertEqual(r.exitCode, 0, "\(r)")
             XCTAssertEqual(r.stderrLines, available ? [] : [notice], "\(r)")

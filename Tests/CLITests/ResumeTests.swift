@@ -51,6 +51,26 @@ final class ResumeTests: CLITestCase {
         XCTAssertEqual(r.exitCode, 0, "\(r)")
     }
 
+    /// Weight drop is recorded only where it is on (a file without it is as before), trains another
+    /// path, changes nothing at inference, and a resumed run cannot change it.
+    func testWeightDropIsRecordedKeptAndTrainingOnly() throws {
+        let plain = try CheckpointFile(contentsOf: dir.file("A.ckpt"))
+        XCTAssertNil((try plain.metadataJSON("charnn.config") as? [String: Any])?["weight_drop"])
+        try trainTiny(output: "W.ckpt", iterations: 6, ["--weight-drop", "0.3"])
+        let dropped = try CheckpointFile(contentsOf: dir.file("W.ckpt"))
+        let config = try XCTUnwrap(try dropped.metadataJSON("charnn.config") as? [String: Any])
+        XCTAssertEqual((config["weight_drop"] as? NSNumber)?.doubleValue ?? 0, 0.3, accuracy: 1e-6)
+        XCTAssertEqual(dropped.tensors, plain.tensors, "the same tensor names, shapes and places, for PyTorch")
+        XCTAssertNotEqual(try dropped.values("rnn.weight_hh_l0"), try plain.values("rnn.weight_hh_l0"), "another training path")
+        XCTAssertEqual(try dropped.values("rnn.weight_hh_l0").count, 4 * 8 * 8)
+        try expectUsageError(["train", "corpus.txt", "--resume", "W.ckpt", "--weight-drop", "0.1", "--iterations", "8", "--output", "B.ckpt"],
+                             mentions: ["--weight-drop 0.1", "0.3", "W.ckpt"], usage: "usage: charnn train CORPUS [options]")
+        let resumed = try run(["train", "corpus.txt", "--resume", "W.ckpt", "--iterations", "8", "--output", "C.ckpt"])
+        XCTAssertEqual(resumed.exitCode, 0, "\(resumed)")
+        let kept = try XCTUnwrap(try CheckpointFile(contentsOf: dir.file("C.ckpt")).metadataJSON("charnn.config") as? [String: Any])
+        XCTAssertEqual((kept["weight_drop"] as? NSNumber)?.doubleValue ?? 0, 0.3, accuracy: 1e-6, "a resumed run keeps it")
+    }
+
     func testResumeOnTextWithANewCharacterFails() throws {
         try corpus(Corpora.english + "Quite new.\n", named: "more.txt")
         try expectRuntimeError(["train", "more.txt", "--resume", "A.ckpt", "--iterations", "10", "--output", "B.ckpt"],

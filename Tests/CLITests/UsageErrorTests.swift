@@ -66,7 +66,7 @@ final class UsageErrorTests: CLITestCase {
             ("--cell", "foo"), ("--optimizer", "foo"),
             ("--hidden", "0"), ("--hidden", "-3"), ("--hidden", "abc"), ("--hidden", "1.5"),
             ("--layers", "0"), ("--batch-size", "0"), ("--seq-length", "0"),
-            ("--dropout", "1"), ("--dropout", "-0.1"), ("--lr", "0"), ("--lr", "-1"), ("--lr", "nan"),
+            ("--dropout", "1"), ("--dropout", "-0.1"), ("--weight-drop", "1"), ("--weight-drop", "-0.5"), ("--lr", "0"), ("--lr", "-1"), ("--lr", "nan"),
             ("--lr-decay", "0"), ("--lr-decay", "1.5"), ("--grad-clip", "-1"), ("--clip-norm", "0"),
             ("--epochs", "0"), ("--iterations", "0"), ("--time", "0"), ("--time", "xyz"), ("--time", "-5m"),
             ("--val-frac", "1"), ("--eval-every", "0"), ("--print-every", "0"), ("--seed", "-1"), ("--threads", "0"),

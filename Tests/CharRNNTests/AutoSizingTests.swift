@@ -65,7 +65,7 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertTrue(five.reason.hasPrefix("chose LSTM 2×192, dropout 0.1, lr 0.004, batch 50×50: ~10.9 M characters (10.9 epochs, 21.5 per parameter)"),
                       five.reason)
         XCTAssertTrue(five.reason.contains("in 5 min at "), five.reason)
-        XCTAssertTrue(five.reason.contains("on a 1.0 M-character corpus (measured 80k chars/s at 2×128)"), five.reason)
+        XCTAssertTrue(five.reason.contains("on a 1.0 M-character corpus (measured 80k chars/s at 2×128 in fp32)"), five.reason)
     }
 
     func testMoreTimeOrMoreDataNeverChoosesASmallerModel() {

@@ -7,12 +7,14 @@ import TestSupport
 
 final class GradientCheckTests: XCTestCase {
     // Small enough to check every element, big enough to exercise B > 1, T > 3, odd H.
-    func makeModel(_ cell: CellKind, layers: Int, dropout: Float = 0, seed: UInt64 = 7) -> Model {
-        Model(config: ModelConfig(cell: cell, layers: layers, hidden: 5, vocabularySize: 6, dropout: dropout), seed: seed)
+    func makeModel(_ cell: CellKind, layers: Int, dropout: Float = 0, weightDrop: Float = 0, seed: UInt64 = 7) -> Model {
+        Model(config: ModelConfig(cell: cell, layers: layers, hidden: 5, vocabularySize: 6, dropout: dropout, weightDrop: weightDrop),
+              seed: seed)
     }
 
-    func assertGradientsMatch(_ cell: CellKind, layers: Int, dropout: Float = 0, file: StaticString = #filePath, line: UInt = #line) {
-        let model = makeModel(cell, layers: layers, dropout: dropout)
+    func assertGradientsMatch(_ cell: CellKind, layers: Int, dropout: Float = 0, weightDrop: Float = 0,
+                              file: StaticString = #filePath, line: UInt = #line) {
+        let model = makeModel(cell, layers: layers, dropout: dropout, weightDrop: weightDrop)
         let problem = GradientCheck.Problem(model: model, steps: 4, batch: 3, seed: 11)
         let report = GradientCheck.run(model, problem)
         XCTAssertTrue(report.passed, "\(cell) L=\(layers): \(report.mismatches.prefix(5))", file: file, line: line)
@@ -34,6 +36,22 @@ final class GradientCheckTests: XCTestCase {
     func testGRUTwoLayers() { assertGradientsMatch(.gru, layers: 2) }
     func testLSTMTwoLayersWithDropout() { assertGradientsMatch(.lstm, layers: 2, dropout: 0.3) }
     func testGRUThreeLayersWithDropout() { assertGradientsMatch(.gru, layers: 3, dropout: 0.25) }
+    func testEveryCellWithWeightDrop() {
+        for cell in CellKind.allCases { assertGradientsMatch(cell, layers: 2, dropout: 0.2, weightDrop: 0.4) }
+    }
+
+    /// Weight drop really drops: the same weights and batch give another training loss with it on,
+    /// and the W_hh gradient is zero exactly where the mask dropped an element (about p of them).
+    func testWeightDropMasksTheRecurrentWeightsAndTheirGradient() {
+        let plain = makeModel(.lstm, layers: 1), dropped = makeModel(.lstm, layers: 1, weightDrop: 0.5)
+        let problem = GradientCheck.Problem(model: plain, steps: 4, batch: 3, seed: 11)
+        let a = GradientCheck.analytic(plain, problem).params, b = GradientCheck.analytic(dropped, problem).params
+        let hh = plain.parameters.view(named: "rnn.weight_hh_l0")!
+        let zeros = (hh.offset..<(hh.offset + hh.count)).filter { b[$0] == 0 }.count
+        XCTAssertEqual(Double(zeros) / Double(hh.count), 0.5, accuracy: 0.15, "about half of W_hh's gradient is masked")
+        XCTAssertFalse((hh.offset..<(hh.offset + hh.count)).contains { a[$0] == 0 })
+        XCTAssertNotEqual(a, b)
+    }
 
     /// Two threads each running the time loop of their own streams (and the big products split
     /// across threads, and the bias sums, embedding gather and scatter split by rows or columns)

@@ -29,18 +29,20 @@ final class TrainingPlanTests: XCTestCase {
 
     func testEachArchitectureSettingGivenDifferentlyIsAConflict() {
         var cell = TrainingRequest(), layers = TrainingRequest(), hidden = TrainingRequest(), dropout = TrainingRequest()
-        (cell.cell, layers.layers, hidden.hidden, dropout.dropout) = (.gru, 3, 32, 0.5)
-        let conflicts = [cell, layers, hidden, dropout].map { ResumePolicy.conflict($0, config: config, text: .standard) }
+        var weightDrop = TrainingRequest()
+        (cell.cell, layers.layers, hidden.hidden, dropout.dropout, weightDrop.weightDrop) = (.gru, 3, 32, 0.5, 0.2)
+        let conflicts = [cell, layers, hidden, dropout, weightDrop].map { ResumePolicy.conflict($0, config: config, text: .standard) }
         XCTAssertEqual(conflicts, [ResumeConflict(setting: .cell, given: "gru", saved: "lstm"),
                                    ResumeConflict(setting: .layers, given: "3", saved: "2"),
                                    ResumeConflict(setting: .hidden, given: "32", saved: "16"),
-                                   ResumeConflict(setting: .dropout, given: "0.5", saved: "0.25")])
+                                   ResumeConflict(setting: .dropout, given: "0.5", saved: "0.25"),
+                                   ResumeConflict(setting: .weightDrop, given: "0.2", saved: "0.0")])
         XCTAssertThrowsError(try resume(hidden)) { XCTAssertEqual($0 as? ResumeConflict, conflicts[2]) }
     }
 
     func testArchitectureSettingsGivenAgainUnchangedAreAccepted() throws {
         var same = TrainingRequest()
-        (same.cell, same.layers, same.hidden, same.dropout) = (.lstm, 2, 16, 0.25)
+        (same.cell, same.layers, same.hidden, same.dropout, same.weightDrop) = (.lstm, 2, 16, 0.25, 0)
         XCTAssertNil(ResumePolicy.conflict(same, config: config, text: .standard))
         XCTAssertEqual(try resume(same).options, checkpoint().options)
     }
@@ -68,10 +70,35 @@ final class TrainingPlanTests: XCTestCase {
     }
 
     func testPrecisionIsKeptUnlessGiven() throws {
-        XCTAssertEqual(try resume(TrainingRequest()).options.precision, .bf16)
+        XCTAssertEqual(try resume(TrainingRequest()).options.precision, Precision.bf16Available ? .bf16 : .fp32)
         var request = TrainingRequest()
         request.precision = .fp32
         XCTAssertEqual(try resume(request).options.precision, .fp32)
+    }
+
+    /// `auto` (a new run's default) is bf16 exactly where the CPU has it; an explicit choice is kept
+    /// where it can run; a resumed bf16 checkpoint falls back on a CPU without bf16; each says why.
+    func testPrecisionChoiceAndItsReason() throws {
+        let newRun = TrainingRequest()
+        var fp32 = TrainingRequest(), bf16 = TrainingRequest()
+        (fp32.precision, bf16.precision) = (.fp32, .bf16)
+        XCTAssertEqual(fp32.trainingPrecision(resuming: nil).precision, .fp32)
+        XCTAssertEqual(fp32.trainingPrecision(resuming: .bf16).reason, "as asked")
+        if Precision.bf16Available {
+            XCTAssertEqual(newRun.newRunOptions.precision, .bf16)
+            XCTAssertEqual(newRun.trainingPrecision(resuming: nil).reason, "AVX-512 BF16")
+            XCTAssertEqual(bf16.trainingPrecision(resuming: .fp32).precision, .bf16)
+            XCTAssertEqual(newRun.trainingPrecision(resuming: .bf16).reason, "as the checkpoint trained")
+        }
+        setenv(Precision.disableVariable, "1", 1)
+        defer { unsetenv(Precision.disableVariable) }
+        let absent = Precision.bf16Hardware ? "bf16 turned off by CHARNN_DISABLE_BF16=1" : "no bf16 dot products on this CPU"
+        XCTAssertEqual(newRun.newRunOptions.precision, .fp32)
+        XCTAssertEqual(newRun.trainingPrecision(resuming: nil).reason, absent)
+        XCTAssertEqual(bf16.trainingPrecision(resuming: nil).precision, .fp32)
+        XCTAssertEqual(try resume(TrainingRequest()).options.precision, .fp32, "a bf16 checkpoint resumes in fp32 here")
+        XCTAssertEqual(newRun.trainingPrecision(resuming: .bf16).reason, "the checkpoint trained in bf16; \(absent)")
+        XCTAssertEqual(newRun.trainingPrecision(resuming: .fp32).reason, "as the checkpoint trained")
     }
 
     func testAGivenScheduleReplacesTheSavedOneAndPatienceZeroTurnsEarlyStoppingOff() throws {
@@ -123,9 +150,11 @@ final class TrainingPlanTests: XCTestCase {
         (request.hidden, request.cell, request.seed, request.validationFraction) = (64, .gru, 5, 0.1)
         XCTAssertEqual(request.newModel(vocabularySize: 9), ModelConfig(cell: .gru, layers: 2, hidden: 64, vocabularySize: 9, dropout: 0))
         XCTAssertEqual(TrainingRequest().newModel(vocabularySize: 9), ModelConfig(vocabularySize: 9))
-        var expected = TrainingOptions()
+        var expected = TrainingOptions(), defaults = TrainingOptions()
         (expected.seed, expected.validationFraction) = (5, 0.1)
+        // The precision is auto's: bf16 where this CPU has it.
+        (expected.precision, defaults.precision) = Precision.bf16Available ? (.bf16, .bf16) : (.fp32, .fp32)
         XCTAssertEqual(request.newRunOptions, expected)
-        XCTAssertEqual(TrainingRequest().newRunOptions, TrainingOptions())
+        XCTAssertEqual(TrainingRequest().newRunOptions, defaults)
     }
 }

@@ -64,11 +64,18 @@ public struct CommandRunner {
     public let executable: URL
     /// Seconds a command may run before it is killed and the test fails.
     public var timeout: TimeInterval
+    /// Set for every command, under what a call adds.
+    public var baseEnvironment: [String: String]
 
-    public init(executable: URL, timeout: TimeInterval = 120) {
+    public init(executable: URL, timeout: TimeInterval = 120, baseEnvironment: [String: String] = [:]) {
         self.executable = executable
         self.timeout = timeout
+        self.baseEnvironment = baseEnvironment
     }
+
+    /// charnn's end-to-end tests compare runs by their exact fp32 results, so bf16 is off (as on a CPU
+    /// without it) unless a test about bf16 turns it back on with CHARNN_DISABLE_BF16=0.
+    public static let fp32Environment = ["CHARNN_DISABLE_BF16": "1"]
 
     /// The package root: this file is <root>/Tests/TestSupport/CommandRunner.swift.
     public static var packageRoot: URL {
@@ -84,7 +91,7 @@ public struct CommandRunner {
             path = packageRoot.appendingPathComponent(".build/debug/charnn").path
         }
         guard FileManager.default.isExecutableFile(atPath: path) else { throw CommandRunnerError.binaryMissing(path: path) }
-        return CommandRunner(executable: URL(fileURLWithPath: path), timeout: timeout)
+        return CommandRunner(executable: URL(fileURLWithPath: path), timeout: timeout, baseEnvironment: fp32Environment)
     }
 
     /// Runs to completion. `environment` is added to (and overrides) this process's environment.
@@ -96,7 +103,8 @@ public struct CommandRunner {
     /// Starts the command and returns at once; see `RunningCommand`.
     public func start(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
                       in directory: URL? = nil) throws -> RunningCommand {
-        try RunningCommand(executable: executable, arguments: arguments, stdin: stdin, environment: environment,
+        try RunningCommand(executable: executable, arguments: arguments, stdin: stdin,
+                           environment: baseEnvironment.merging(environment) { $1 },
                            directory: directory, defaultTimeout: timeout)
     }
 }

@@ -64,7 +64,7 @@ public enum GradientCheck {
         let s = RecurrentState(config: model.config, batch: p.batch)
         s.copy(from: state)
         var rng = SplitMix64(seed: p.dropoutSeed)
-        let mode: ForwardMode = model.config.dropout > 0 ? .training : .evaluation
+        let mode: ForwardMode = model.config.dropout > 0 || model.config.weightDrop > 0 ? .training : .evaluation
         let total = model.forward(ws, steps: p.steps, state: s, mode: mode, rng: &rng)
         return total / Double(p.steps * p.batch)
     }

@@ -83,6 +83,11 @@ struct LayerParameters {
     let weightHH: UnsafeMutablePointer<Float>  // (G·H, H)
     let biasIH: UnsafeMutablePointer<Float>    // (G·H)
     let biasHH: UnsafeMutablePointer<Float>    // (G·H)
+
+    /// The same tensors with another W_hh (weight drop's masked copy).
+    func replacingWeightHH(_ weightHH: UnsafeMutablePointer<Float>) -> LayerParameters {
+        LayerParameters(weightIH: weightIH, weightHH: weightHH, biasIH: biasIH, biasHH: biasHH)
+    }
 }
 
 extension RecurrentCell {

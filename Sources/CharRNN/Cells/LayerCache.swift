@@ -7,11 +7,12 @@ struct LayerCacheSizes {
     let steps: Int, batch: Int, hidden: Int, inputSize: Int, gateCount: Int
     let h, c, gates, recurrentProduct, savedForBackward, recurrentGateGradients: Int
     let dh, dc, input, dropMask: Int
+    let weightMask, droppedWeightHH: Int
     /// The packed copy of W_hh, at most: its exact size follows the GEMM's panel width.
     let packedWeightHHBound: Int
 
     init(cell: RecurrentCell.Type, steps T: Int, batch B: Int, hidden H: Int, inputSize I: Int,
-         needsInput: Bool, needsMask: Bool) {
+         needsInput: Bool, needsMask: Bool, needsWeightDrop: Bool = false) {
         let GH = cell.gates.count * H, state = cell.hasCellState
         steps = T; batch = B; hidden = H; inputSize = I; gateCount = cell.gates.count
         h = (T + 1) * B * H
@@ -24,12 +25,14 @@ struct LayerCacheSizes {
         dc = state ? B * H : 0
         input = needsInput ? T * B * I : 0
         dropMask = needsMask ? T * B * H : 0
+        weightMask = needsWeightDrop ? GH * H : 0
+        droppedWeightHH = weightMask
         packedWeightHHBound = B > 1 ? GH * (H + 31) : 0
     }
 
     var total: Int {
         h + c + gates + recurrentProduct + savedForBackward + recurrentGateGradients + dh + dc + input + dropMask
-            + packedWeightHHBound
+            + weightMask + droppedWeightHH + packedWeightHHBound
     }
 }
 
@@ -60,6 +63,11 @@ final class LayerCache {
     let dc: FloatBuffer      // (B, H): ∂loss/∂c carried backwards, where the cell has c
     let input: FloatBuffer   // (T, B, I): this layer's input after dropout (layers above 0 only)
     let dropMask: FloatBuffer  // (T, B, H): dropout scale applied to this layer's output (0 or 1/(1-p))
+    /// (G·H, H): weight drop's scale of each W_hh element for this batch (0 or 1/(1-p)), and W_hh
+    /// times it, which the batch's time loops use; in backward, after the time loop, the second
+    /// holds W_hh's gradient before the mask. Empty without weight drop.
+    let weightMask: FloatBuffer
+    let droppedWeightHH: FloatBuffer
     /// W_hh packed for the per-step products: as W_hhᵀ (H, G·H) during forward, as W_hh (G·H, H)
     /// during backward. Nil for a single stream (sampling), where products are GEMVs that
     /// read W_hh directly and packing every step would cost more than it saves.
@@ -85,6 +93,8 @@ final class LayerCache {
         dc = FloatBuffer(count: sizes.dc)
         input = FloatBuffer(count: sizes.input)
         dropMask = FloatBuffer(count: sizes.dropMask)
+        weightMask = FloatBuffer(count: sizes.weightMask)
+        droppedWeightHH = FloatBuffer(count: sizes.droppedWeightHH)
         packedWeightHH = batch > 1 ? PackedOperand(fitting: gateCount * hidden, hidden) : nil
     }
 

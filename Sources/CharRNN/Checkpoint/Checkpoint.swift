@@ -2,7 +2,7 @@
 // metadata, and — for resuming — optimizer moments, carried state and counters.
 //
 // Metadata keys: charnn.format (this layout's version), charnn.vocab (JSON array of one-scalar
-// strings in id order), charnn.config (JSON: cell, layers, hidden, vocab_size, dropout),
+// strings in id order), charnn.config (JSON: cell, layers, hidden, vocab_size, dropout[, weight_drop]),
 // charnn.training (JSON: options and progress; resumable files only), charnn.generator, charnn.text
 // (JSON: how the text was normalised, TextNormalization; absent: byte for byte), charnn.inputs (JSON
 // array of {path, bytes}: the files trained on, CorpusInput; absent: not recorded).
@@ -230,8 +230,8 @@ private struct MetadataReader {
     func config(vocabularySize: Int) throws -> ModelConfig {
         let config = try decode(ModelConfig.self, "charnn.config")
         guard config.layers >= 1, config.layers <= 64, config.hidden >= 1, config.hidden <= 1 << 16,
-              config.dropout >= 0, config.dropout < 1 else {
-            throw ModelFileError.badMetadata(key: "charnn.config", reason: "layers, hidden or dropout out of range")
+              config.dropout >= 0, config.dropout < 1, config.weightDrop >= 0, config.weightDrop < 1 else {
+            throw ModelFileError.badMetadata(key: "charnn.config", reason: "layers, hidden, dropout or weight_drop out of range")
         }
         guard config.vocabularySize == vocabularySize else {
             throw ModelFileError.badMetadata(key: "charnn.config",

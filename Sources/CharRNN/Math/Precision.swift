@@ -36,6 +36,36 @@ public enum Precision: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// What a command line asks for: a precision, or `auto`, bf16 products where the CPU has them. A
+/// checkpoint records the precision a run resolved to, never `auto`.
+public enum PrecisionChoice: String, CaseIterable, Sendable {
+    case auto, fp32, bf16
+
+    /// Why bf16 cannot run here, or nil when it can.
+    static var bf16Absence: String? {
+        if !Precision.bf16Hardware { return "no bf16 dot products on this CPU" }
+        if !Precision.bf16Available { return "bf16 turned off by \(Precision.disableVariable)=1" }
+        return nil
+    }
+
+    /// The precision a run asking for this trains with here, and why, as the run's first line says
+    /// it: "bf16 (AVX-512 BF16)", "fp32 (no bf16 dot products on this CPU)", "fp32 (as asked)".
+    public var resolved: (precision: Precision, reason: String) {
+        switch (self, PrecisionChoice.bf16Absence) {
+        case (.fp32, _): return (.fp32, "as asked")
+        case (.auto, nil): return (.bf16, "AVX-512 BF16")
+        case (.bf16, nil): return (.bf16, "as asked")
+        case (_, let absence?): return (.fp32, absence)
+        }
+    }
+
+    /// A checkpoint's precision for a resumed run: kept, unless this CPU cannot run it.
+    public static func resuming(_ saved: Precision) -> (precision: Precision, reason: String) {
+        if saved == .bf16, let absence = bf16Absence { return (.fp32, "the checkpoint trained in bf16; \(absence)") }
+        return (saved, "as the checkpoint trained")
+    }
+}
+
 extension Precision {
     /// `gemm` (alpha 1) in this precision: the fp32 call itself, or its bfloat16 counterpart. The
     /// model's large products go through here; which one a pass uses is its caller's choice.

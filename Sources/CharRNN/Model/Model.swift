@@ -81,8 +81,11 @@ public final class Model: @unchecked Sendable {
         precondition(mode != .training || ws.dLogits.count > 0, "a training pass needs a workspace made with training: true")
         let B = ws.batch, cell = config.cell.implementation
         let dropout = mode == .training && config.dropout > 0
+        let dropWeights = mode == .training && config.weightDrop > 0
         for l in 0..<config.layers {
-            let cache = ws.layers[l], w = layer(l, in: parameters.values)
+            let cache = ws.layers[l]
+            var w = layer(l, in: parameters.values)
+            if dropWeights { w = dropRecurrentWeights(w, cache, rng: &rng) }
             startState(of: cache, layer: l, from: state)
             if l == 0 {
                 embedInputs(ws, steps: T, w)
@@ -161,6 +164,18 @@ public final class Model: @unchecked Sendable {
         }
     }
 
+    /// Weight drop: a fresh mask of W_hh (each element kept with probability 1 − p, scaled by
+    /// 1/(1 − p)) and W_hh times it, which this batch's time loops read in place of W_hh.
+    private func dropRecurrentWeights(_ w: LayerParameters, _ cache: LayerCache, rng: inout SplitMix64) -> LayerParameters {
+        let keep = 1 - config.weightDrop, scale = 1 / keep
+        let mask = cache.weightMask.base, dropped = cache.droppedWeightHH.base
+        for i in 0..<cache.weightMask.count {
+            mask[i] = rng.nextUnitFloat() < keep ? scale : 0
+            dropped[i] = w.weightHH[i] * mask[i]
+        }
+        return w.replacingWeightHH(dropped)
+    }
+
     /// logits (T, B, V) = top layer's h[1...T] · W_decᵀ + b_dec.
     private func decode(_ ws: Workspace, steps T: Int, precision: Precision) {
         let B = ws.batch, H = config.hidden, V = config.vocabularySize
@@ -194,17 +209,21 @@ public final class Model: @unchecked Sendable {
         let cell = config.cell.implementation
         // A training workspace of a model with dropout holds the dropped inputs of layers above 0.
         let dropout = config.dropout > 0 && L > 1 && ws.layers[1].input.count > 0
+        // Likewise its W_hh masks, with weight drop.
+        let dropWeights = config.weightDrop > 0 && ws.layers[0].weightMask.count > 0
         backpropagateDecoder(ws, steps: T, precision: precision)
 
         let dH = ws.dOutput.base
         for l in stride(from: L - 1, through: 0, by: -1) {
-            let cache = ws.layers[l], w = layer(l, in: parameters.values), g = layer(l, in: parameters.gradients)
+            let cache = ws.layers[l], g = layer(l, in: parameters.gradients)
+            var w = layer(l, in: parameters.values)
+            if dropWeights { w = w.replacingWeightHH(cache.droppedWeightHH.base) }
             let dIn = UnsafePointer(dH)
             cache.packRecurrentWeights(w, forward: false, precision: precision)
             forEachStreamGroup(T, B) { streams in
                 cell.backward(w, cache, dH: dIn, steps: T, batch: B, streams: streams, fault: fault)
             }
-            accumulateRecurrentGradients(cache, into: g, steps: T, precision: precision)
+            accumulateRecurrentGradients(cache, into: g, steps: T, precision: precision, weightMask: dropWeights)
             if l == 0 {
                 scatterEmbeddingGradient(ws, steps: T, into: g)
             } else {
@@ -235,12 +254,20 @@ public final class Model: @unchecked Sendable {
 
     /// All T steps' W_hh, b_hh and b_ih gradients as one product or column sum each, after the
     /// time loop. Where the cell keeps no recurrent-side gradients of their own, both biases have
-    /// the input side's, summed in one pass.
+    /// the input side's, summed in one pass. With weight drop the product is the gradient of the
+    /// masked W_hh, so it goes through the dropped copy (no longer needed) and the mask first.
     private func accumulateRecurrentGradients(_ cache: LayerCache, into g: LayerParameters, steps T: Int,
-                                              precision: Precision) {
+                                              precision: Precision, weightMask: Bool) {
         let rows = T * cache.batch, H = config.hidden, GH = config.cell.gateCount * H
-        precision.gemm(.transposed, .none, m: GH, n: H, k: rows, cache.recurrentSideGradients.base, lda: GH,
-                       cache.h.base, ldb: H, beta: 1, g.weightHH, ldc: H)
+        if weightMask {
+            let masked = cache.droppedWeightHH.base, mask = cache.weightMask.base
+            precision.gemm(.transposed, .none, m: GH, n: H, k: rows, cache.recurrentSideGradients.base, lda: GH,
+                           cache.h.base, ldb: H, beta: 0, masked, ldc: H)
+            for i in 0..<(GH * H) { g.weightHH[i] += masked[i] * mask[i] }
+        } else {
+            precision.gemm(.transposed, .none, m: GH, n: H, k: rows, cache.recurrentSideGradients.base, lda: GH,
+                           cache.h.base, ldb: H, beta: 1, g.weightHH, ldc: H)
+        }
         if let recurrentSide = cache.recurrentGateGradients {
             accumulateColumnSums(recurrentSide.base, rows: rows, cols: GH, into: g.biasHH)
             accumulateColumnSums(cache.gates.base, rows: rows, cols: GH, into: g.biasIH)

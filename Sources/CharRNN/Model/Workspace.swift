@@ -52,13 +52,15 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Layer l's cache: the dropped copy of its input above layer 0 and the mask of its output
-    /// below the top layer, when a training pass uses dropout.
+    /// below the top layer, when a training pass uses dropout; its W_hh mask and dropped copy
+    /// with weight drop.
     private static func cacheSizes(config: ModelConfig, layer l: Int, steps T: Int, batch B: Int,
                                    training: Bool) -> LayerCacheSizes {
         let dropout = training && config.dropout > 0
         return LayerCacheSizes(cell: config.cell.implementation, steps: T, batch: B, hidden: config.hidden,
                                inputSize: config.inputSize(layer: l), needsInput: dropout && l > 0,
-                               needsMask: dropout && l < config.layers - 1)
+                               needsMask: dropout && l < config.layers - 1,
+                               needsWeightDrop: training && config.weightDrop > 0)
     }
 
     deinit {

@@ -110,7 +110,8 @@ public struct ReportPage {
     var configuration: String {
         let c = checkpoint.model.config
         var rows: [(String, String)] = [
-            ("model", "\(c.cell.rawValue.uppercased()) \(c.layers)×\(c.hidden), dropout \(c.dropout)"),
+            ("model", "\(c.cell.rawValue.uppercased()) \(c.layers)×\(c.hidden), dropout \(c.dropout)"
+                + (c.weightDrop > 0 ? ", weight drop \(c.weightDrop)" : "")),
             ("parameters", "\(c.parameterCount)"), ("vocabulary", "\(c.vocabularySize) characters"),
         ]
         var why = "The options given on the command line (no automatic sizing)."

@@ -15,10 +15,13 @@ public struct SizingRequest: Sendable, Equatable {
     public var layers: Int?
     public var hidden: Int?
     public var dropout: Float?
+    public var weightDrop: Float?
     public var batchSize: Int?
     public var seqLength: Int?
     public var learningRate: Float?
     public var evalEvery: Int?
+    /// The precision the throughput was measured in, which the run trains in.
+    public var precision = Precision.fp32
 
     public init(budgetSeconds: Double, measured: ModelConfig, measuredCharsPerSecond: Double,
                 trainCharacters: Int, validationCharacters: Int) {
@@ -145,6 +148,7 @@ public enum AutoSizing {
         let epochs = characters / Double(max(1, r.trainCharacters))
         let ratio = Double(config.parameterCount) / Double(max(1, r.trainCharacters))
         config.dropout = r.dropout ?? dropout(epochs: epochs, parametersPerCharacter: ratio, layers: layers)
+        config.weightDrop = r.weightDrop ?? 0
         let batch = r.batchSize ?? 50, steps = r.seqLength ?? 50
         let iterations = characters / Double(batch * steps)
         var choice = SizingChoice(
@@ -168,6 +172,7 @@ public enum AutoSizing {
         let model = "\(c.config.cell.rawValue.uppercased()) \(c.config.layers)×\(c.config.hidden)"
             + given(r.hidden != nil || r.layers != nil || r.cell != nil)
         let dropout = "dropout \(String(format: "%.2g", c.config.dropout))" + given(r.dropout != nil)
+            + (c.config.weightDrop > 0 ? ", weight drop \(String(format: "%.2g", c.config.weightDrop))" + given(r.weightDrop != nil) : "")
         let lr = "lr \(String(format: "%.2g", c.learningRate))" + given(r.learningRate != nil)
         let batch = "batch \(c.batchSize)×\(c.seqLength)" + given(r.batchSize != nil || r.seqLength != nil)
         let measured = "measured \(compact(r.measuredCharsPerSecond)) chars/s at \(r.measured.layers)×\(r.measured.hidden)"
@@ -179,7 +184,7 @@ public enum AutoSizing {
         return "chose \(model), \(dropout), \(lr), \(batch): ~\(compact(c.budgetCharacters)) characters "
             + "(\(String(format: "%.1f", c.epochs)) epochs, \(String(format: "%.1f", c.budgetCharacters / Double(c.config.parameterCount))) "
             + "per parameter) in \(spoken(seconds: r.budgetSeconds)) at \(compact(c.predictedCharsPerSecond)) chars/s "
-            + "on a \(compact(Double(r.trainCharacters)))-character corpus (\(measured))"
+            + "on a \(compact(Double(r.trainCharacters)))-character corpus (\(measured) in \(r.precision.rawValue))"
     }
 
     /// 14.2 M, 23k, 512

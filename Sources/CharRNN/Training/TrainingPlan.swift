@@ -7,6 +7,7 @@ public struct TrainingRequest: Sendable, Equatable {
     public var layers: Int?
     public var hidden: Int?
     public var dropout: Float?
+    public var weightDrop: Float?
     /// Train on the text's bytes as they are (no CRLF → LF, BOM kept).
     public var keepLineEndings = false
 
@@ -23,7 +24,8 @@ public struct TrainingRequest: Sendable, Equatable {
     public var evalEvery: Int?
     public var printEvery: Int?
     public var seed: UInt64?
-    public var precision: Precision?
+    /// nil: a new run's is `auto`, a resumed run's its checkpoint's.
+    public var precision: PrecisionChoice?
     /// Validations without a new best before stopping; 0 turns early stopping off.
     public var patience: Int?
 
@@ -43,16 +45,26 @@ public struct TrainingRequest: Sendable, Equatable {
         if let layers { config.layers = layers }
         if let hidden { config.hidden = hidden }
         if let dropout { config.dropout = dropout }
+        if let weightDrop { config.weightDrop = weightDrop }
         return config
     }
 
     /// The options a new run starts from (before automatic sizing and `overriding`): TrainingOptions'
-    /// defaults with the seed and the validation split, which the sizing needs first.
+    /// defaults with the seed, the validation split and the precision, which the sizing needs first.
     public var newRunOptions: TrainingOptions {
         var options = TrainingOptions()
         if let seed { options.seed = seed }
         if let validationFraction { options.validationFraction = validationFraction }
+        options.precision = trainingPrecision(resuming: nil).precision
         return options
+    }
+
+    /// The precision the run trains with here, and why: the one asked for; else, resuming, the
+    /// checkpoint's (fp32 where this CPU cannot run its bf16); else `auto`.
+    public func trainingPrecision(resuming saved: Precision?) -> (precision: Precision, reason: String) {
+        if let precision { return precision.resolved }
+        if let saved { return PrecisionChoice.resuming(saved) }
+        return PrecisionChoice.auto.resolved
     }
 
     /// `base` (a checkpoint's options, or a new run's) with every training setting given here.
@@ -71,7 +83,7 @@ public struct TrainingRequest: Sendable, Equatable {
         if let validationFraction { o.validationFraction = validationFraction }
         if let evalEvery { o.evalEvery = evalEvery }
         if let printEvery { o.printEvery = printEvery }
-        if let precision { o.precision = precision }
+        if let precision { o.precision = precision.resolved.precision }
         return o
     }
 
@@ -89,7 +101,7 @@ public struct TrainingRequest: Sendable, Equatable {
 
 /// A setting of the model or its text that a resumed run cannot change.
 public enum FixedSetting: String, Sendable, CaseIterable {
-    case cell, layers, hidden, dropout, keepLineEndings
+    case cell, layers, hidden, dropout, weightDrop, keepLineEndings
 }
 
 /// A fixed setting given on resume with a value other than the checkpoint's.
@@ -113,6 +125,7 @@ public enum ResumePolicy {
             (.hidden, request.hidden.map(String.init), String(config.hidden)),
             // As written: 0.10 and 0.1 agree, and so do the values a Float cannot tell apart.
             (.dropout, request.dropout.map { "\($0)" }, "\(config.dropout)"),
+            (.weightDrop, request.weightDrop.map { "\($0)" }, "\(config.weightDrop)"),
         ]
         for (setting, given, saved) in fixed where given != nil && given != saved {
             return ResumeConflict(setting: setting, given: given, saved: saved)
@@ -127,6 +140,7 @@ public enum ResumePolicy {
         if let conflict = conflict(request, config: config, text: text) { throw conflict }
         var resumed = snapshot
         resumed.options = request.overriding(snapshot.options)
+        resumed.options.precision = request.trainingPrecision(resuming: snapshot.options.precision).precision
         if let lr = request.learningRate { resumed.progress.learningRate = lr }
         return resumed
     }

@@ -79,7 +79,8 @@ extension Options {
         static let generated = Option<Int>.integer("--generated", "N", help: "characters of generated text", default: "200000", in: 2...)
         static let cell = Options.cell.withoutDefault()
         static let workerHidden = Options.hidden.withoutDefault()
-        static let workerPrecision = Options.precision.with(help: "training products' precision").withoutDefault()
+        /// One precision exactly: the worker measures what it is told.
+        static let workerPrecision = Option<Precision>.choice("--precision", "fp32|bf16", help: "training products' precision")
     }
 
     /// `charnn inspect-cells`.

@@ -13,6 +13,9 @@ enum Options {
     static let hidden = Option<Int>.integer("--hidden", "N", help: "hidden units per layer", default: "\(model.hidden)", in: 1...16384)
     static let dropout = Option<Float>.real("--dropout", "P", help: "dropout between layers, 0 ≤ P < 1",
                                             default: defaultText(model.dropout), min: 0, below: 1)
+    static let weightDrop = Option<Float>.real("--weight-drop", "P", help: "in training, drop each recurrent weight (W_hh) with probability "
+                                               + "P, one mask per batch (AWD-LSTM's weight drop), 0 ≤ P < 1",
+                                               default: defaultText(model.weightDrop), min: 0, below: 1)
 
     // The batch and the optimizer.
     static let seqLength = Option<Int>.integer("--seq-length", "T", help: "time steps per batch (truncated BPTT)",
@@ -34,9 +37,10 @@ enum Options {
                                              default: defaultText(training.gradClip), min: 0)
     static let clipNorm = Option<Float>.real("--clip-norm", "X", help: "rescale gradients to global L2 norm ≤ X",
                                              default: training.clipNorm.map(defaultText) ?? "off", above: 0)
-    static let precision = Option<Precision>.choice(
-        "--precision", "fp32|bf16", help: "training products in fp32, or with bfloat16 operands and fp32 sums (CPUs with "
-            + "AVX-512 BF16; validation, weights and checkpoints stay fp32)", default: training.precision)
+    static let precision = Option<PrecisionChoice>.choice(
+        "--precision", "auto|fp32|bf16", help: "training products in fp32, or with bfloat16 operands and fp32 sums (CPUs with "
+            + "AVX-512 BF16; validation, weights and checkpoints stay fp32); auto: bf16 where the CPU has it",
+        default: PrecisionChoice.auto).with(default: "auto; a resumed run keeps its checkpoint's")
 
     // How long, and what happens meanwhile.
     static let epochs = Option<Double>.real("--epochs", "N", help: "stop after N epochs in total (fractions allowed)", above: 0)

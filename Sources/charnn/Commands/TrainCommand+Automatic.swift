@@ -13,8 +13,9 @@ extension TrainCommand {
                                     options: TrainingOptions, claimOutputs: () throws -> Void) throws -> (ModelConfig, TrainingOptions) {
         var r = SizingRequest(budgetSeconds: budget, measured: measured, measuredCharsPerSecond: 0, trainCharacters: 0,
                               validationCharacters: 0)
-        (r.cell, r.layers, r.hidden, r.dropout) = (given.cell, given.layers, given.hidden, given.dropout)
+        (r.cell, r.layers, r.hidden, r.dropout, r.weightDrop) = (given.cell, given.layers, given.hidden, given.dropout, given.weightDrop)
         (r.learningRate, r.batchSize, r.seqLength, r.evalEvery) = (given.learningRate, given.batchSize, given.seqLength, given.evalEvery)
+        r.precision = options.precision
         let split = corpus.split(validationFraction: options.validationFraction)
         (r.trainCharacters, r.validationCharacters) = (split.train.count, split.validation.count)
         guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
@@ -22,7 +23,7 @@ extension TrainCommand {
         let clock = ContinuousClock(), start = clock.now
         r.measuredCharsPerSecond = try AutoSizing.measureThroughput(
             measured, batch: r.batchSize ?? options.batchSize, steps: r.seqLength ?? options.seqLength,
-            precision: given.precision ?? options.precision, corpus: corpus, seed: options.seed,
+            precision: options.precision, corpus: corpus, seed: options.seed,
             seconds: AutoSizing.measurementSeconds(budget: budget))
         let (s, atto) = (clock.now - start).components
         r.budgetSeconds = max(1, budget - (Double(s) + Double(atto) * 1e-18))

@@ -11,7 +11,7 @@ enum TrainCommand: Command {
         summary: "Train a character-level model on UTF-8 text files and save checkpoints.",
         positionals: [("CORPUS", "text files or directories to learn from (UTF-8), one or more; - reads standard input")],
         options: [
-            Options.cell, Options.layers, Options.hidden, Options.dropout, Options.seqLength, Options.batchSize, Options.optimizer,
+            Options.cell, Options.layers, Options.hidden, Options.dropout, Options.weightDrop, Options.seqLength, Options.batchSize, Options.optimizer,
             Options.learningRate, Options.schedule, Options.lrDecay, Options.lrDecayEvery, Options.gradClip, Options.clipNorm,
             Options.epochs, Options.iterations, Options.time, Options.patience, Options.validationFraction, Options.evalEvery,
             Options.printEvery, Options.trainOutput, Options.resume, Options.force, Options.keepLineEndings, Options.include,
@@ -54,6 +54,7 @@ enum TrainCommand: Command {
         var r = TrainingRequest()
         (r.cell, r.layers, r.hidden, r.dropout) = (try args.value(Options.cell), try args.value(Options.layers),
                                                    try args.value(Options.hidden), try args.value(Options.dropout))
+        r.weightDrop = try args.value(Options.weightDrop)
         r.optimizer = try args.value(Options.optimizer)
         (r.seqLength, r.batchSize) = (try args.value(Options.seqLength), try args.value(Options.batchSize))
         (r.learningRate, r.lrDecay, r.lrDecayEvery) = (try args.value(Options.learningRate), try args.value(Options.lrDecay),
@@ -84,6 +85,8 @@ enum TrainCommand: Command {
         let options: TrainingOptions
         let snapshot: TrainingSnapshot?
         let automatic: Bool
+        /// What the run trains in, and why.
+        let precision: (precision: Precision, reason: String)
     }
 
     static func run(_ v: Validated) throws -> Int32 {
@@ -111,7 +114,8 @@ enum TrainCommand: Command {
         trainer.maxRollbacks = v.rollbacks
         let stop = v.request.stopCondition(options: start.options, automatic: start.automatic)
 
-        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: start.model.config, metrics: files.metrics)
+        let display = ProgressDisplay(live: Console.stderrIsTerminal, config: start.model.config, metrics: files.metrics,
+                                      precision: "\(start.precision.precision.rawValue) (\(start.precision.reason))")
         let summary = try trainer.run(until: stop, shouldStop: { Interruption.requested || display.metricsFailure != nil },
                                       report: display.handle)
         if let failure = display.metricsFailure {
@@ -139,7 +143,8 @@ enum TrainCommand: Command {
         corpus.report()
         try checkMemory(checkpoint.model.config, snapshot.options, corpus.corpus.count)
         return Start(model: checkpoint.model, vocabulary: checkpoint.vocabulary, normalization: checkpoint.text, corpus: corpus,
-                     options: snapshot.options, snapshot: snapshot, automatic: false)
+                     options: snapshot.options, snapshot: snapshot, automatic: false,
+                     precision: v.request.trainingPrecision(resuming: training.options.precision))
     }
 
     static func message(_ conflict: ResumeConflict, _ path: String) -> String {
@@ -149,6 +154,7 @@ enum TrainCommand: Command {
         case .layers: flag = Options.layers.name
         case .hidden: flag = Options.hidden.name
         case .dropout: flag = Options.dropout.name
+        case .weightDrop: flag = Options.weightDrop.name
         case .keepLineEndings:
             let flag = Options.keepLineEndings.name
             return "\(flag) differs from \(path), trained on text with LF line endings; "
@@ -179,7 +185,8 @@ enum TrainCommand: Command {
         corpus.report()
         try checkMemory(config, options, corpus.corpus.count)
         return Start(model: Model(config: config, seed: options.seed), vocabulary: vocabulary, normalization: normalization,
-                     corpus: corpus, options: options, snapshot: nil, automatic: v.request.seconds != nil)
+                     corpus: corpus, options: options, snapshot: nil, automatic: v.request.seconds != nil,
+                     precision: v.request.trainingPrecision(resuming: nil))
     }
 
     /// Refuses a model and batch that cannot fit in this machine's memory, before allocating them.
