@@ -42,7 +42,7 @@ class BestCheckpointTestCase: CLITestCase {
             let sig = signals[trial % 3]
             let delay = Double(rng.next() % 1000) / 1000 * maxDelay
             let arguments = ["train", "corpus.txt", "--resume", "r.best.ckpt", "--iterations", "100000"] + worse
-            let shell = CommandRunner(executable: URL(fileURLWithPath: "/bin/sh"))
+            let shell = CommandRunner(executable: URL(fileURLWithPath: "/bin/sh"), baseEnvironment: charnn.baseEnvironment)
             let running = sig == SIGINT
                 ? try shell.start(["-c", #"trap '' INT; exec "$0" "$@""#, charnn.executable.path] + arguments, in: dir.url)
                 : try charnn.start(arguments, in: dir.url)

@@ -15,7 +15,7 @@ final class BrokenOutputTests: CLITestCase {
     /// Runs `script` with bash in the test directory; "$0" is charnn, with SIGPIPE at its default
     /// action (the test process ignores it, and children would inherit that).
     func bash(_ script: String) throws -> CommandResult {
-        let shell = CommandRunner(executable: URL(fileURLWithPath: "/bin/bash"))
+        let shell = CommandRunner(executable: URL(fileURLWithPath: "/bin/bash"), baseEnvironment: charnn.baseEnvironment)
         let charnnDefault = #"charnn() { env --default-signal=PIPE "$0" "$@"; }; "#
         return try shell.run(["-c", charnnDefault + script, charnn.executable.path], in: dir.url)
     }

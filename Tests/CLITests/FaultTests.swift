@@ -72,7 +72,7 @@ final class FaultTests: CLITestCase {
     func testFailedCheckpointWriteKeepsThePreviousCheckpoint() throws {
         try trainTiny(iterations: 3)
         let before = try dir.bytes(of: "model.ckpt")
-        let limited = CommandRunner(executable: URL(fileURLWithPath: "/bin/sh"))
+        let limited = CommandRunner(executable: URL(fileURLWithPath: "/bin/sh"), baseEnvironment: charnn.baseEnvironment)
         // 8 blocks of 512 bytes: less than the checkpoint; SIGXFSZ ignored so that write(2) reports the error.
         let script = #"trap '' XFSZ; ulimit -f 8 && exec "$0" "$@""#
         let r = try limited.run(["-c", script, charnn.executable.path, "train", "corpus.txt", "--resume", "model.ckpt",

@@ -51,7 +51,7 @@ final class InstallTests: CLITestCase {
             XCTAssertEqual(groff.status, 0)
             XCTAssertEqual(groff.err, "", "groff warnings")
             let text = try tool("groff", ["-man", "-Tutf8", "-P-bou", page]).out  // plain text: no bold or underline
-            for words in ["--temperature T", "--cell lstm|gru|rnn", "--precision fp32|bf16", "--beam-score sum|mean", "one of: tsv, jsonl"] {
+            for words in ["--temperature T", "--cell lstm|gru|rnn", "--precision auto|fp32|bf16", "--beam-score sum|mean", "one of: tsv, jsonl"] {
                 XCTAssertTrue(text.contains(words), words)
             }
         } else {
@@ -71,7 +71,7 @@ final class InstallTests: CLITestCase {
         XCTAssertEqual(bash.status, 0, bash.err)
         XCTAssertEqual(bash.out.components(separatedBy: "\n"),
                        ["complete -F _charnn charnn", "train", "rnn lstm gru", "m.ckpt", "notes.txt", "tsv jsonl npy html ansi",
-                        "--prime --prime-file", "fp32 bf16", ""])
+                        "--prime --prime-file", "auto fp32 bf16", ""])
 
         for (shell, file) in [("zsh", "zsh/site-functions/_charnn"), ("fish", "fish/vendor_completions.d/charnn.fish")] {
             guard try available(shell) else { print("InstallTests: \(shell) is not installed; its script is not checked"); continue }

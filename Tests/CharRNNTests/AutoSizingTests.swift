@@ -94,7 +94,7 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertLessThanOrEqual(c.config.parameterCount, 3 * 500 + ModelConfig(cell: .lstm, layers: 2, hidden: 16, vocabularySize: 65).parameterCount)
         XCTAssertEqual(c.config.dropout, 0.5, accuracy: 1e-6)
         // Far smaller than the measured 2×128: what was measured, no extrapolated speed or character count.
-        XCTAssertTrue(c.reason.hasSuffix("for 60 min on a 500-character corpus (measured 80k chars/s at 2×128; a model this much "
+        XCTAssertTrue(c.reason.hasSuffix("for 60 min on a 500-character corpus (measured 80k chars/s at 2×128 in fp32; a model this much "
                                          + "smaller runs faster by less than its arithmetic says, so no speed is promised)"), c.reason)
         XCTAssertFalse(c.reason.contains("~"), c.reason)
         // A huge corpus with a short budget: time is the limit, and no dropout for a fraction of an epoch.

@@ -175,7 +175,8 @@ public enum AutoSizing {
             + (c.config.weightDrop > 0 ? ", weight drop \(String(format: "%.2g", c.config.weightDrop))" + given(r.weightDrop != nil) : "")
         let lr = "lr \(String(format: "%.2g", c.learningRate))" + given(r.learningRate != nil)
         let batch = "batch \(c.batchSize)×\(c.seqLength)" + given(r.batchSize != nil || r.seqLength != nil)
-        let measured = "measured \(compact(r.measuredCharsPerSecond)) chars/s at \(r.measured.layers)×\(r.measured.hidden)"
+        let measured = "measured \(compact(r.measuredCharsPerSecond)) chars/s at \(r.measured.layers)×\(r.measured.hidden) "
+            + "in \(r.precision.rawValue)"
         guard c.predictedCharsPerSecond <= r.measuredCharsPerSecond * maximumSpokenSpeedup else {
             return "chose \(model), \(dropout), \(lr), \(batch) for \(spoken(seconds: r.budgetSeconds)) on a "
                 + "\(compact(Double(r.trainCharacters)))-character corpus (\(measured); a model this much smaller runs faster "
@@ -184,7 +185,7 @@ public enum AutoSizing {
         return "chose \(model), \(dropout), \(lr), \(batch): ~\(compact(c.budgetCharacters)) characters "
             + "(\(String(format: "%.1f", c.epochs)) epochs, \(String(format: "%.1f", c.budgetCharacters / Double(c.config.parameterCount))) "
             + "per parameter) in \(spoken(seconds: r.budgetSeconds)) at \(compact(c.predictedCharsPerSecond)) chars/s "
-            + "on a \(compact(Double(r.trainCharacters)))-character corpus (\(measured) in \(r.precision.rawValue))"
+            + "on a \(compact(Double(r.trainCharacters)))-character corpus (\(measured))"
     }
 
     /// 14.2 M, 23k, 512
