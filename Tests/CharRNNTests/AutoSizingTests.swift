@@ -27,7 +27,8 @@ final class AutoSizingTests: XCTestCase {
     }
 
     /// The chosen model is the largest that the budget, less 5 % for validation, feeds with 2
-    /// characters per parameter and 3,000 updates, and the corpus with at most 3 parameters per character.
+    /// characters per parameter and 8,000·√(budget / 4 min) updates (at most ten passes' worth, at
+    /// least 3,000), and the corpus with at most 3 parameters per character.
     func testChoiceSatisfiesBothLimitsAndTheNextSizeDoesNot() throws {
         for (seconds, characters) in [(300.0, 1_000_000), (1800.0, 1_000_000), (300.0, 5_000_000), (14_400.0, 100_000_000)] {
             let r = request(seconds: seconds, characters: characters)
@@ -37,7 +38,8 @@ final class AutoSizingTests: XCTestCase {
                 let p = Double(config.parameterCount)
                 let rate = AutoSizing.predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond)
                 let budget = rate * 0.95 * seconds
-                return budget >= 2 * p && budget / 2500 >= 3000 && p <= 3 * Double(characters)
+                let updates = max(3000, min(8000 * (seconds / 240).squareRoot(), 10 * Double(characters) / 2500))
+                return budget >= 2 * p && budget / 2500 >= updates && p <= 3 * Double(characters)
             }
             XCTAssertTrue(fits(c.config.hidden), "\(seconds) s, \(characters): \(c.reason)")
             let i = try XCTUnwrap(AutoSizing.candidateHidden.firstIndex(of: c.config.hidden))
@@ -68,7 +70,10 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertTrue(five.reason.contains("on a 1.0 M-character corpus (measured 80k chars/s at 2×128 in fp32)"), five.reason)
     }
 
-    func testMoreTimeOrMoreDataNeverChoosesASmallerModel() {
+    /// More time, or a faster machine, never chooses a smaller model. More data does not always choose
+    /// a larger one: on a small corpus the updates stop at ten passes and the time goes into size.
+    /// Once ten passes over the corpus outnumber the budget's updates, the size is the time's alone.
+    func testMoreTimeNeverChoosesASmallerModelAndAmpleDataNoOtherOne() {
         let budgets = [10.0, 60, 300, 900, 1800, 3600, 14_400, 86_400]
         let corpora = [500, 20_000, 300_000, 1_000_000, 5_000_000, 100_000_000]
         for rate in [5_000.0, 80_000, 400_000] {
@@ -77,13 +82,16 @@ final class AutoSizingTests: XCTestCase {
                 XCTAssertEqual(sizes, sizes.sorted(), "rate \(rate), \(characters) characters")
             }
             for seconds in budgets {
-                let sizes = corpora.map { AutoSizing.choose(request(seconds: seconds, rate: rate, characters: $0)).config.hidden }
-                XCTAssertEqual(sizes, sizes.sorted(), "rate \(rate), \(seconds) s")
+                let ample = [20_000_000, 100_000_000, 1_000_000_000].filter { 10 * Double($0) / 2500 >= 8000 * (seconds / 240).squareRoot() }
+                let sizes = Set(ample.map { AutoSizing.choose(request(seconds: seconds, rate: rate, characters: $0)).config.hidden })
+                XCTAssertEqual(sizes.count, 1, "rate \(rate), \(seconds) s: \(sizes)")
             }
         }
-        // A faster machine is more time: never a smaller model either.
         let rates = [1_000.0, 10_000, 100_000, 1_000_000].map { AutoSizing.choose(request(seconds: 600, rate: $0)).config.hidden }
         XCTAssertEqual(rates, rates.sorted())
+        // Tiny Shakespeare's size in 30 min: the time goes into a larger model than the complete works'.
+        XCTAssertGreaterThan(AutoSizing.choose(request(seconds: 1800, characters: 1_000_000)).config.hidden,
+                             AutoSizing.choose(request(seconds: 1800, characters: 5_000_000)).config.hidden)
     }
 
     /// A few hundred characters cannot feed a large model whatever the time: the smallest sizes,
@@ -131,6 +139,15 @@ final class AutoSizingTests: XCTestCase {
     }
 
     func testRulesForRateValidationAndDropout() {
+        // Updates grow as the square root of the budget: four times the time, twice the updates.
+        func least(_ seconds: Double, _ characters: Int) -> Double {
+            AutoSizing.minimumIterations(budgetSeconds: seconds, trainCharacters: characters, charactersPerIteration: 2500)
+        }
+        XCTAssertEqual(least(240, 5_000_000), 8000)
+        XCTAssertEqual(least(960, 5_000_000), 16_000)
+        XCTAssertEqual(least(960, 3_000_000), 12_000, "ten passes over the corpus are enough")
+        XCTAssertEqual(least(60, 5_000_000), 4000)
+        XCTAssertEqual(least(60, 100_000), 3000, "never fewer than 3,000")
         XCTAssertEqual(AutoSizing.learningRate(hidden: 128), 4e-3)
         XCTAssertEqual(AutoSizing.learningRate(hidden: 256), 4e-3)
         XCTAssertEqual(AutoSizing.learningRate(hidden: 1024), 2e-3, accuracy: 1e-9)
