@@ -30,6 +30,9 @@ final class AutomaticTrainingTests: CLITestCase {
         XCTAssertTrue(first.contains(" at 2×128 in fp32"), "measured in the precision the run trains in: \(first)")
         let c = try config("auto.ckpt")
         XCTAssertLessThanOrEqual(try XCTUnwrap(int(c["hidden"])), 32, first)
+        // Thousands of passes over 95 characters: dropout and weight drop, in the reason and the checkpoint.
+        XCTAssertTrue(first.contains(", weight drop 0.2, lr "), first)
+        XCTAssertEqual((c["weight_drop"] as? NSNumber)?.doubleValue ?? 0, 0.2, accuracy: 1e-6)
         let (options, _) = try training("auto.ckpt")
         XCTAssertEqual(options["sizing"] as? String, String(first.dropFirst("charnn: ".count)))
         XCTAssertEqual(int(options["patience"]), 4)
@@ -53,17 +56,17 @@ final class AutomaticTrainingTests: CLITestCase {
     func testExplicitOptionsWinInAutomaticMode() throws {
         try corpus()
         let r = try run(["train", "corpus.txt", "--time", "1s", "--cell", "gru", "--layers", "1", "--hidden", "8", "--dropout", "0",
-                         "--weight-drop", "0.2", "--lr", "0.01", "--batch-size", "2", "--seq-length", "8", "--eval-every", "3", "--lr-schedule", "constant",
+                         "--weight-drop", "0.3", "--lr", "0.01", "--batch-size", "2", "--seq-length", "8", "--eval-every", "3", "--lr-schedule", "constant",
                          "--patience", "0", "--output", "given.ckpt"])
         XCTAssertEqual(r.exitCode, 0, "\(r)")
-        XCTAssertTrue(r.stderrLines.first?.hasPrefix("charnn: chose GRU 1×8 (given), dropout 0 (given), weight drop 0.2 (given), "
+        XCTAssertTrue(r.stderrLines.first?.hasPrefix("charnn: chose GRU 1×8 (given), dropout 0 (given), weight drop 0.3 (given), "
                                                       + "lr 0.01 (given), batch 2×8 (given): ")
                       ?? false, "\(r)")
         let c = try config("given.ckpt")
         XCTAssertEqual(c["cell"] as? String, "gru")
         XCTAssertEqual([int(c["layers"]), int(c["hidden"])], [1, 8])
         XCTAssertEqual((c["dropout"] as? NSNumber)?.doubleValue, 0)
-        XCTAssertEqual((c["weight_drop"] as? NSNumber)?.doubleValue ?? 0, 0.2, accuracy: 1e-6)
+        XCTAssertEqual((c["weight_drop"] as? NSNumber)?.doubleValue ?? 0, 0.3, accuracy: 1e-6)
         let (options, _) = try training("given.ckpt")
         XCTAssertEqual([int(options["batch_size"]), int(options["seq_length"]), int(options["eval_every"])], [2, 8, 3])
         XCTAssertEqual((options["lr"] as? NSNumber)?.floatValue, 0.01)
