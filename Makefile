@@ -10,6 +10,8 @@ BIN := .build/release/charnn
 # This repository's own builds: Package.swift compiles in the commit that make writes to BUILD_INFO
 # (a plain `swift build`, and a package that depends on this one, get "unknown").
 export CHARNN_LOCAL_BUILD := 1
+# ... and tuned to the CPU that compiles them (Package.swift; a dependent's build is not).
+export CHARNN_TARGET_CPU ?= native
 BUILD_INFO := Sources/charnn/BuildInfo+Commit.swift
 
 # make train: the default model, for a few minutes, then a sample.

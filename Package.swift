@@ -10,14 +10,10 @@ let environment = ProcessInfo.processInfo.environment
 let localBuild = environment["CHARNN_LOCAL_BUILD"] == "1"
 let buildInfo: [SwiftSetting] = localBuild ? [.define("CHARNN_BUILD_INFO")] : []
 
-/// The CPU the numeric library is compiled for: the one that compiles it (this package's own builds
-/// and a package that depends on it alike, since SIMD code built for a generic x86-64 trains about
-/// 100x slower), unless CHARNN_TARGET_CPU names another (a baseline such as x86-64-v3 for a binary
-/// to copy to other machines) or `generic` (the toolchain's default target).
-let targetCPU: String? = {
-    let given = environment["CHARNN_TARGET_CPU"] ?? ""
-    return given == "generic" ? nil : (given.isEmpty ? "native" : given)
-}()
+/// The CPU the numeric library is compiled for: the Makefile says `native`; a package that depends
+/// on this one gets the toolchain's generic target unless its builder sets CHARNN_TARGET_CPU too
+/// (native, or a baseline such as x86-64-v3 that has the FMA instructions the kernels want).
+let targetCPU = environment["CHARNN_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
 
 // The kernels are written with SIMD types; they only become AVX/FMA instructions when the
 // compiler may target a CPU that has them (targetCPU). Bounds and exclusivity checks are dropped

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make check-consumer: proves the CharRNN library works as a versioned dependency. A tagged copy of
 # this repository's HEAD, a consumer package that depends on it by file:// URL and version, built
-# as any other package would be (no CHARNN_LOCAL_BUILD or CHARNN_TARGET_CPU); it loads a
+# as any other package would be (no CHARNN_LOCAL_BUILD, so not tuned to this CPU); it loads a
 # checkpoint, samples and scores it through the public API and must match what charnn prints.
 # usage: check-consumer.sh CHARNN_BINARY [SWIFT]
 set -euo pipefail
