@@ -143,9 +143,16 @@ public final class AtomicFileWriter {
         prefix = directory
         AtomicFile.removeStaleTemporaries(directory: prefix, base: base)
         temp = "\(prefix)\(AtomicFile.temporaryPrefix(base))\(getpid())-\(String(UInt64.random(in: 0 ... .max), radix: 36))"
-        fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw AtomicFileWriter.failure(path) }
+        // Named for the signal handler before the file exists: a signal between the two would
+        // otherwise leave a temporary no one removes (unlinking a name not yet created is harmless).
         liveSlot = LiveTemporaries.add(temp)
+        fd = open(temp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let failure = AtomicFileWriter.failure(path)
+            LiveTemporaries.remove(liveSlot)
+            liveSlot = nil
+            throw failure
+        }
     }
 
     deinit { abort() }
