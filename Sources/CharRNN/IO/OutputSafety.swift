@@ -102,23 +102,35 @@ public struct OutputSafety: Sendable {
 
     /// Identity, then kind, for every output: throws the first `OutputRefusal`.
     public func checkIdentityAndKind() throws {
-        let inputIDs = inputs.map { FileIdentity(path: $0.path) }
+        let identities = stableIdentities()
         var slots: [(FileSlot, PlannedOutput)] = []
-        for output in outputs {
+        for (output, slot) in zip(outputs, identities.outputs) {
             if let target = brokenLinkTarget(output.path) { throw OutputRefusal.brokenLink(output: output.label, target: target) }
-            let status = FileStatus(path: output.path)
-            if let id = status?.identity {
-                for (input, inputID) in zip(inputs, inputIDs) where inputID == id && !(input.isResumed && output.mayReplaceResumed) {
+            if case .existing(let id) = slot {
+                for (input, inputID) in zip(inputs, identities.inputs)
+                where inputID == id && !(input.isResumed && output.mayReplaceResumed) {
                     throw OutputRefusal.readsIt(output: output.label, input: input.path, role: input.role)
                 }
             }
-            let slot = FileSlot(output.path)
             if let other = slots.first(where: { $0.0 == slot })?.1 {
                 throw OutputRefusal.sameOutput(output: output.label, other: other.label)
             }
             slots.append((slot, output))
-            if let status { try checkKind(output, status) }
+            if let status = FileStatus(path: output.path) { try checkKind(output, status) }
         }
+    }
+
+    /// What the inputs and outputs name, read until two readings agree. Another run replacing its
+    /// checkpoints (write, then rename) frees inodes the next file it writes may reuse, so a single
+    /// reading can find one inode under two names that never named the same file at the same time.
+    func stableIdentities() -> IdentityReading {
+        var last = IdentityReading(self)
+        for _ in 0..<8 {
+            let next = IdentityReading(self)
+            if next == last { return next }
+            last = next
+        }
+        return last
     }
 
     /// An existing output must be of its own kind; an empty file holds nothing to lose, and a metrics
@@ -142,5 +154,17 @@ public struct OutputSafety: Sendable {
             let latest = outputs.first { $0.kind == .checkpoint && $0.role == nil }?.path ?? output.path
             throw OutputRefusal.existingCheckpoint(output: output.label, resume: latest)
         }
+    }
+}
+
+
+/// One reading of which files an `OutputSafety`'s inputs and outputs name.
+struct IdentityReading: Equatable {
+    let inputs: [FileIdentity?]
+    let outputs: [FileSlot]
+
+    init(_ safety: OutputSafety) {
+        inputs = safety.inputs.map { FileIdentity(path: $0.path) }
+        outputs = safety.outputs.map { FileSlot($0.path) }
     }
 }
