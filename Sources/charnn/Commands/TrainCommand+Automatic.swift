@@ -16,9 +16,8 @@ extension TrainCommand {
         (r.cell, r.layers, r.hidden, r.dropout, r.weightDrop) = (given.cell, given.layers, given.hidden, given.dropout, given.weightDrop)
         (r.learningRate, r.batchSize, r.seqLength, r.evalEvery) = (given.learningRate, given.batchSize, given.seqLength, given.evalEvery)
         r.precision = options.precision
-        let split = corpus.split(validationFraction: options.validationFraction)
+        let split = try Trainer.trainableSplit(of: corpus, validationFraction: options.validationFraction)
         (r.trainCharacters, r.validationCharacters) = (split.train.count, split.validation.count)
-        guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
         try claimOutputs()
         let clock = ContinuousClock(), start = clock.now
         r.measuredCharsPerSecond = try AutoSizing.measureThroughput(
