@@ -18,7 +18,7 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertEqual(AutoSizing.predictedCharsPerSecond(r, measured: r, rate: 50_000), 50_000, accuracy: 1e-6)
         var big = r
         big.hidden = 512
-        let ratio = Benchmark.flopsPerCharacter(r).charnn / Benchmark.flopsPerCharacter(big).charnn
+        let ratio = TrainingThroughput.flopsPerCharacter(r).charnn / TrainingThroughput.flopsPerCharacter(big).charnn
         XCTAssertEqual(AutoSizing.predictedCharsPerSecond(big, measured: r, rate: 50_000), 50_000 * ratio * pow(4, 0.15), accuracy: 1e-6)
         var gru = big
         gru.cell = .gru

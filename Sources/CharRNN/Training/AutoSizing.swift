@@ -79,13 +79,13 @@ public enum AutoSizing {
     public static let parametersPerCharacter = 3.0
 
     /// Predicted training throughput of `config`: the measured rate scaled by the FLOPs per
-    /// character (`Benchmark.flopsPerCharacter`), and by how much better the kernels use the CPU
+    /// character (`TrainingThroughput.flopsPerCharacter`), and by how much better the kernels use the CPU
     /// on larger products: two runs of `make bench-compare` here measured 137-152 GFLOP/s at
     /// H = 128 and 169-173 at H = 512 for the LSTM in fp32, about (H/128)^0.1 to ^0.15 (more for
     /// the GRU, 107-140 → 166-167), taken as ^0.15 and flat outside 64…512.
     public static func predictedCharsPerSecond(_ config: ModelConfig, measured: ModelConfig, rate: Double) -> Double {
         func efficiency(_ h: Int) -> Double { pow(Double(min(max(h, 64), 512)) / 128, 0.15) }
-        let ratio = Benchmark.flopsPerCharacter(measured).charnn / Benchmark.flopsPerCharacter(config).charnn
+        let ratio = TrainingThroughput.flopsPerCharacter(measured).charnn / TrainingThroughput.flopsPerCharacter(config).charnn
         return rate * ratio * efficiency(config.hidden) / efficiency(measured.hidden)
     }
 
@@ -231,9 +231,9 @@ extension AutoSizing {
         options.seqLength = steps
         options.precision = precision
         options.validationFraction = 0
-        let timing = try Benchmark.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
+        let timing = try TrainingThroughput.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
                                                     warmup: 1, iterations: 50, timeLimit: seconds)
-        let typical = Benchmark.median(timing.seconds) ?? Benchmark.median(timing.warmupSeconds) ?? .infinity
+        let typical = TrainingThroughput.median(timing.seconds) ?? TrainingThroughput.median(timing.warmupSeconds) ?? .infinity
         return Double(timing.charactersPerIteration) / typical
     }
 
