@@ -174,12 +174,12 @@ enum TrainCommand: Command {
                             + "and output layers grow with that (is it really text?)")
         }
         var config = v.request.newModel(vocabularySize: vocabulary.count)
-        var options = v.request.newRunOptions
-        if let seconds = v.request.seconds {
-            (config, options) = try chooseAutomatically(v.request, budget: seconds, measuring: config, corpus: corpus.corpus,
-                                                        options: options) { try claimOutputs(corpus.inputs.map(\.path)) }
+        var options = v.request.overriding(v.request.newRunOptions)
+        if v.request.seconds != nil {
+            let plan = try AutoSizing.plan(request: v.request, corpus: corpus.corpus) { try claimOutputs(corpus.inputs.map(\.path)) }
+            Console.writeStderr("charnn: \(plan.reason)\n")
+            (config, options) = (plan.config, plan.options)
         }
-        options = v.request.overriding(options)
         corpus.report()
         try checkMemory(config, options, corpus.corpus.count)
         return Start(model: Model(config: config, seed: options.seed), vocabulary: vocabulary, normalization: normalization,
