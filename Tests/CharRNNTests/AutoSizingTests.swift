@@ -18,7 +18,7 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertEqual(AutoSizing.predictedCharsPerSecond(r, measured: r, rate: 50_000), 50_000, accuracy: 1e-6)
         var big = r
         big.hidden = 512
-        let ratio = Benchmark.flopsPerCharacter(r).charnn / Benchmark.flopsPerCharacter(big).charnn
+        let ratio = TrainingThroughput.flopsPerCharacter(r).charnn / TrainingThroughput.flopsPerCharacter(big).charnn
         XCTAssertEqual(AutoSizing.predictedCharsPerSecond(big, measured: r, rate: 50_000), 50_000 * ratio * pow(4, 0.15), accuracy: 1e-6)
         var gru = big
         gru.cell = .gru
@@ -115,15 +115,15 @@ final class AutoSizingTests: XCTestCase {
 
     func testExplicitOptionsWin() {
         var r = request(seconds: 1800)
-        r.cell = .gru
-        r.layers = 3
-        r.hidden = 200
-        r.dropout = 0.05
-        r.batchSize = 32
-        r.seqLength = 100
-        r.learningRate = 5e-4
-        r.evalEvery = 77
-        r.weightDrop = 0.1
+        r.given.cell = .gru
+        r.given.layers = 3
+        r.given.hidden = 200
+        r.given.dropout = 0.05
+        r.given.batchSize = 32
+        r.given.seqLength = 100
+        r.given.learningRate = 5e-4
+        r.given.evalEvery = 77
+        r.given.weightDrop = 0.1
         let c = AutoSizing.choose(r)
         XCTAssertEqual(c.config, ModelConfig(cell: .gru, layers: 3, hidden: 200, vocabularySize: 65, dropout: 0.05, weightDrop: 0.1))
         XCTAssertEqual([c.batchSize, c.seqLength, c.evalEvery], [32, 100, 77])
@@ -131,13 +131,13 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertTrue(c.reason.hasPrefix("chose GRU 3×200 (given), dropout 0.05 (given), weight drop 0.1 (given), lr 0.0005 (given), batch 32×100 (given)"), c.reason)
         // Only the cell given: the size is still chosen, for that cell's speed.
         var cellOnly = request(seconds: 1800)
-        cellOnly.cell = .rnn
+        cellOnly.given.cell = .rnn
         let rnn = AutoSizing.choose(cellOnly)
         XCTAssertEqual(rnn.config.cell, .rnn)
         XCTAssertGreaterThan(rnn.config.hidden, AutoSizing.choose(request(seconds: 1800)).config.hidden)
         // A single layer has nothing to apply dropout between.
         var one = request(seconds: 1800)
-        one.layers = 1
+        one.given.layers = 1
         XCTAssertEqual(AutoSizing.choose(one).config.dropout, 0)
     }
 

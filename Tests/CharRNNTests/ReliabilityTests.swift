@@ -92,8 +92,7 @@ final class ReliabilityTests: XCTestCase {
         let stale = [".model.ckpt.tmp-\(dead)-abc", ".model.best.ckpt.tmp-\(dead)-def"]
         let live = ".model.best.ckpt.tmp-\(alive)-ghi"
         for name in stale + [live] { _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data([1])) }
-        let trainer = try trainer(writingTo: directory + "/model.ckpt")
-        trainer.bestCheckpointPath = directory + "/model.best.ckpt"
+        let trainer = try trainer(writingTo: directory + "/model.ckpt", best: directory + "/model.best.ckpt")
         var atFirstStep: [String]?
         let summary = try trainer.run(until: StopCondition(iterations: 1), shouldStop: {
             if atFirstStep == nil { atFirstStep = try? self.listing() }
@@ -107,16 +106,15 @@ final class ReliabilityTests: XCTestCase {
     // MARK: - Non-finite numbers
 
     /// A tiny run whose step callback can damage the parameters, as an overflowing optimizer step would.
-    private func trainer(writingTo path: String, cell: CellKind = .gru) throws -> Trainer {
+    private func trainer(writingTo path: String, best: String? = nil, cell: CellKind = .gru, maxRollbacks: Int = 0) throws -> Trainer {
         let corpus = try Corpus(bytes: Array(String(repeating: "abcd efg. ", count: 20).utf8))
         var options = TrainingOptions()
         options.batchSize = 2
         options.seqLength = 5
         options.evalEvery = 1
         let model = Model(config: ModelConfig(cell: cell, layers: 1, hidden: 4, vocabularySize: corpus.vocabulary.count), seed: 1)
-        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
-        trainer.checkpointPath = path
-        return trainer
+        return try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options,
+                           outputs: TrainingRecord(checkpointPath: path, bestCheckpointPath: best), maxRollbacks: maxRollbacks)
     }
 
     /// The step after which the parameters (or the optimizer's moments) hold inf or NaN although its
@@ -171,8 +169,7 @@ final class ReliabilityTests: XCTestCase {
     /// keeps diverging stops once the rollbacks are used up.
     func testRollbackReturnsToTheLastGoodStateWithHalfTheLearningRate() throws {
         let path = directory + "/model.ckpt"
-        let t = try trainer(writingTo: path)
-        t.maxRollbacks = 1
+        let t = try trainer(writingTo: path, maxRollbacks: 1)
         var damaged = false, warnings: [String] = []
         let summary = try t.run(until: StopCondition(iterations: 10)) { event in
             if case .step(let s) = event, s.iteration == 3, !damaged { damaged = true; t.model.parameters.values[5] = .infinity }
@@ -195,8 +192,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(final.training?.progress.learningRate, 1e-3)
         XCTAssertTrue(final.model.parameters.values.array.allSatisfy(\.isFinite))
 
-        let again = try trainer(writingTo: directory + "/again.ckpt")
-        again.maxRollbacks = 2
+        let again = try trainer(writingTo: directory + "/again.ckpt", maxRollbacks: 2)
         var rollbacks = 0
         XCTAssertThrowsError(try again.run(until: StopCondition(iterations: 10)) { event in
             if case .step(let s) = event, s.iteration == 3 { again.model.parameters.values[5] = .nan }

@@ -70,7 +70,7 @@ final class ScheduleAndPatienceTests: XCTestCase {
         return String((0..<900).map { _ in Array("abcdefgh")[Int(rng.next() % 8)] })
     }()
 
-    func trainer(_ configure: (inout TrainingOptions) -> Void, text: String = text) throws -> Trainer {
+    func trainer(_ configure: (inout TrainingOptions) -> Void, text: String = text, outputs: TrainingRecord = TrainingRecord()) throws -> Trainer {
         let corpus = try Corpus(bytes: Array(text.utf8))
         var options = TrainingOptions()
         options.batchSize = 3
@@ -79,7 +79,8 @@ final class ScheduleAndPatienceTests: XCTestCase {
         options.evalEvery = 2
         configure(&options)
         let config = ModelConfig(cell: .gru, layers: 1, hidden: 24, vocabularySize: corpus.vocabulary.count)
-        return try Trainer(model: Model(config: config, seed: 3), vocabulary: corpus.vocabulary, corpus: corpus, options: options)
+        return try Trainer(model: Model(config: config, seed: 3), vocabulary: corpus.vocabulary, corpus: corpus, options: options,
+                           outputs: outputs)
     }
 
     /// On random letters the validation loss stops improving once the model overfits: with patience 3
@@ -89,9 +90,8 @@ final class ScheduleAndPatienceTests: XCTestCase {
         let dir = try TemporaryDirectory(prefix: "patience")
         defer { dir.remove() }
         let overfit: (inout TrainingOptions) -> Void = { $0.learningRate = 2e-2; $0.batchSize = 4; $0.seqLength = 16; $0.evalEvery = 5 }
-        let t = try trainer({ overfit(&$0); $0.patience = 3 }, text: ScheduleAndPatienceTests.noise)
-        t.checkpointPath = dir.file("m.ckpt").path
-        t.bestCheckpointPath = dir.file("m.best.ckpt").path
+        let t = try trainer({ overfit(&$0); $0.patience = 3 }, text: ScheduleAndPatienceTests.noise,
+                            outputs: TrainingRecord(checkpointPath: dir.file("m.ckpt").path, bestCheckpointPath: dir.file("m.best.ckpt").path))
         var validations: [ValidationReport] = []
         let summary = try t.run(until: StopCondition(iterations: 2000)) { if case .validated(let v) = $0 { validations.append(v) } }
         let bestAt = try XCTUnwrap(summary.stoppedEarlyWithBestAt)
@@ -123,8 +123,7 @@ final class ScheduleAndPatienceTests: XCTestCase {
         let straight = try trainer(cosine)
         _ = try straight.run(until: StopCondition(iterations: 30)) { if case .step(let r) = $0 { straightRates.append(r.learningRate) } }
         // The first run stops at 12; the schedule saved with it still ends at 30.
-        let first = try trainer(cosine)
-        first.checkpointPath = dir.file("c.ckpt").path
+        let first = try trainer(cosine, outputs: TrainingRecord(checkpointPath: dir.file("c.ckpt").path))
         _ = try first.run(until: StopCondition(iterations: 12)) { _ in }
         let checkpoint = try Checkpoint.read(from: dir.file("c.ckpt").path)
         let training = try XCTUnwrap(checkpoint.training)

@@ -157,4 +157,36 @@ final class TrainingPlanTests: XCTestCase {
         XCTAssertEqual(request.newRunOptions, expected)
         XCTAssertEqual(TrainingRequest().newRunOptions, defaults)
     }
+
+    /// A resumed run carries its optimizer and state over only when the batch size and optimizer are
+    /// the checkpoint's; otherwise both start afresh (with a warning) and the progress is kept.
+    func testAResumedRunKeepsItsOptimizerAndStateOnlyForTheSameBatchAndOptimizer() {
+        let saved = checkpoint()
+        var same = saved.options
+        same.optimizer = .adam
+        let kept = ResumePolicy.start(resuming: saved, options: same, config: config, parameterCount: 3)
+        XCTAssertTrue(kept.optimizer === saved.optimizer)
+        XCTAssertTrue(kept.state === saved.state)
+        XCTAssertEqual(kept.progress.iteration, 40)
+        XCTAssertNil(kept.warning)
+        var changes = [same, same]
+        changes[0].batchSize = 8
+        changes[1].optimizer = .sgd
+        for options in changes {
+            let fresh = ResumePolicy.start(resuming: saved, options: options, config: config, parameterCount: 3)
+            XCTAssertFalse(fresh.optimizer === saved.optimizer)
+            XCTAssertEqual(fresh.optimizer.kind, options.optimizer)
+            XCTAssertEqual(fresh.optimizer.learningRate, 1e-3, "the rate the run had reached")
+            XCTAssertEqual(fresh.state.batch, options.batchSize)
+            XCTAssertEqual(fresh.progress.iteration, 40)
+            XCTAssertEqual(fresh.warning, "batch size or optimizer changed on resume: the carried state and optimizer moments start afresh")
+        }
+        var options = TrainingOptions()
+        (options.seed, options.learningRate) = (11, 3e-3)
+        let new = ResumePolicy.start(resuming: nil, options: options, config: config, parameterCount: 3)
+        XCTAssertEqual(new.progress.iteration, 0)
+        XCTAssertEqual(new.progress.learningRate, 3e-3)
+        XCTAssertEqual(new.progress.rngState, 11 ^ 0xD1B5_4A32_D192_ED03)
+        XCTAssertNil(new.warning)
+    }
 }

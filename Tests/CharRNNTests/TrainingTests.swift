@@ -95,12 +95,13 @@ final class TrainingTests: XCTestCase {
         let trainer: Trainer
         if let checkpoint {
             trainer = try Trainer(model: checkpoint.model, vocabulary: checkpoint.vocabulary, corpus: corpus,
-                                  options: checkpoint.training!.options, resuming: checkpoint.training)
+                                  options: checkpoint.training!.options, resuming: checkpoint.training,
+                                  outputs: TrainingRecord(checkpointPath: path))
         } else {
             let config = ModelConfig(cell: .lstm, layers: 2, hidden: 9, vocabularySize: corpus.vocabulary.count, dropout: 0.2)
-            trainer = try Trainer(model: Model(config: config, seed: 77), vocabulary: corpus.vocabulary, corpus: corpus, options: options)
+            trainer = try Trainer(model: Model(config: config, seed: 77), vocabulary: corpus.vocabulary, corpus: corpus, options: options,
+                                  outputs: TrainingRecord(checkpointPath: path))
         }
-        trainer.checkpointPath = path
         _ = try trainer.run(until: StopCondition(iterations: iterations)) { _ in }
         return trainer
     }
@@ -195,11 +196,10 @@ final class TrainingTests: XCTestCase {
         options.printEvery = 1_000_000
         func run(stopAfterArming calls: Int) throws -> (summary: TrainingSummary, events: [TrainingEvent], latest: String, best: String) {
             let model = Model(config: ModelConfig(cell: .gru, layers: 1, hidden: 8, vocabularySize: corpus.vocabulary.count), seed: 3)
-            let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
             let latest = tempPath("abandon-\(calls).ckpt"), best = tempPath("abandon-\(calls).best.ckpt")
             for p in [latest, best] { try? FileManager.default.removeItem(atPath: p) }
-            trainer.checkpointPath = latest
-            trainer.bestCheckpointPath = best
+            let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options,
+                                      outputs: TrainingRecord(checkpointPath: latest, bestCheckpointPath: best))
             // Armed by the report that precedes iteration 2's validation; from then on the n-th
             // call of shouldStop says stop when n > calls. The first call after arming is the
             // checkpoint's look before its pass, the next ones come between validation batches.
@@ -248,8 +248,8 @@ final class TrainingTests: XCTestCase {
         try Checkpoint(model: model, vocabulary: corpus.vocabulary).write(to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         model.parameters.values[0] = .nan
-        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
-        trainer.checkpointPath = path
+        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options,
+                                  outputs: TrainingRecord(checkpointPath: path))
         XCTAssertThrowsError(try trainer.run(until: StopCondition(iterations: 3)) { _ in }) {
             XCTAssertEqual($0 as? TrainingError, .nonFinite(iteration: 1, what: "the training loss"))
         }

@@ -85,27 +85,6 @@ public enum Benchmark {
         Int((Double(setup.batch * setup.seqLength + 1) / 0.95).rounded(.up)) + 1
     }
 
-    /// Floating-point operations per training character (one position of a (T, B) batch),
-    /// counting each multiply-add as 2 and ignoring the element-wise work (activations, loss,
-    /// optimizer), which is O(G·H + V) against the products' O(G·H²):
-    ///
-    ///   forward   G·H·H  (layer 0, h·W_hhᵀ; its x·W_ihᵀ is a column lookup, no product)
-    ///           + (L−1)·2·G·H·H  (layers above: x·W_ihᵀ and h·W_hhᵀ)
-    ///           + V·H  (decoder)
-    ///   backward  twice the forward: for every product, one for the input's gradient and one
-    ///             for the weight's (layer 0's W_ih gradient is a scatter-add of rows, no product)
-    ///   charnn    = 2 · 3 · (G·H·H + (L−1)·2·G·H·H + V·H)
-    ///
-    /// PyTorch multiplies the dense one-hot (V wide) by W_ih in layer 0: G·H·V forward and G·H·V
-    /// for W_ih's gradient (the one-hot input needs none), so its count is charnn's + 2 · 2·G·H·V.
-    public static func flopsPerCharacter(_ config: ModelConfig) -> (charnn: Double, pytorch: Double) {
-        let G = Double(config.cell.gateCount), H = Double(config.hidden)
-        let V = Double(config.vocabularySize), L = Double(config.layers)
-        let forward = G * H * H + (L - 1) * 2 * G * H * H + V * H
-        let charnn = 2 * 3 * forward
-        return (charnn, charnn + 2 * 2 * G * H * V)
-    }
-
     /// Trains a fresh model on `corpus` with the real Trainer (no checkpoint files), timing each
     /// iteration after the warm-up, then times sampling from the trained model as `charnn sample`
     /// does it. The corpus needs at least B·T + 1 characters of training text.
@@ -120,9 +99,9 @@ public enum Benchmark {
         let needed = minimumCorpusCharacters(setup)
         guard corpus.tokens.count >= needed else { throw BenchmarkError.corpusTooShort(characters: corpus.tokens.count, needed: needed) }
         let model = Model(config: config, seed: setup.seed)
-        let timing = try iterationSeconds(model: model, corpus: corpus, options: options,
+        let timing = try TrainingThroughput.iterationSeconds(model: model, corpus: corpus, options: options,
                                           warmup: setup.warmupIterations, iterations: setup.iterations)
-        let medianSeconds = median(timing.seconds) ?? .nan
+        let medianSeconds = TrainingThroughput.median(timing.seconds) ?? .nan
         let trainRate = Double(timing.charactersPerIteration) / medianSeconds
 
         let sampler = Sampler(model: model, vocabulary: corpus.vocabulary)
@@ -143,7 +122,7 @@ public enum Benchmark {
             rates.append(Double(drawn) / (Double(s) + Double(atto) * 1e-18))
         }
 
-        let flops = flopsPerCharacter(config)
+        let flops = TrainingThroughput.flopsPerCharacter(config)
         var ran = setup
         ran.precision = timing.precision
         return BenchmarkResult(
@@ -151,39 +130,7 @@ public enum Benchmark {
             threads: trainingThreads, medianIterationSeconds: medianSeconds, trainCharsPerSecond: trainRate,
             flopsPerCharacter: flops.charnn, pytorchFlopsPerCharacter: flops.pytorch,
             gflops: flops.charnn * trainRate / 1e9, pytorchEquivalentGflops: flops.pytorch * trainRate / 1e9,
-            sampleCharsPerSecond: median(rates) ?? .nan, peakResidentBytes: peakResidentBytes())
-    }
-
-    /// Trains `model` on `corpus` for `warmup` untimed and up to `iterations` timed iterations with
-    /// the real Trainer (no checkpoint files), stopping early once all of them together have taken
-    /// `timeLimit` seconds. Returns each timed iteration's seconds, each warm-up iteration's, and the
-    /// B·T characters an iteration trains on (after the Trainer fits the batch to a short text), and
-    /// the precision that ran (fp32 where bf16 was asked for on a CPU without it).
-    public static func iterationSeconds(model: Model, corpus: Corpus, options: TrainingOptions, warmup: Int, iterations: Int,
-                                        timeLimit: Double = .infinity)
-        throws -> (seconds: [Double], warmupSeconds: [Double], charactersPerIteration: Int, precision: Precision) {
-        var options = options
-        options.printEvery = 1                 // a report, and so a timing, per iteration
-        options.evalEvery = Int.max / 2        // validated once, after the timed iterations
-        let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
-        let characters = trainer.options.batchSize * trainer.options.seqLength
-        var seconds: [Double] = [], warmupSeconds: [Double] = []
-        _ = try trainer.run(until: StopCondition(iterations: warmup + iterations),
-                            shouldStop: { (seconds + warmupSeconds).reduce(0, +) >= timeLimit }) { event in
-            // Each step report covers exactly one iteration (printEvery 1): its rate is B·T / time.
-            if case .step(let r) = event, r.charsPerSecond > 0 {
-                if r.iteration > warmup { seconds.append(Double(characters) / r.charsPerSecond) }
-                else { warmupSeconds.append(Double(characters) / r.charsPerSecond) }
-            }
-        }
-        return (seconds, warmupSeconds, characters, trainer.options.precision)
-    }
-
-    /// The middle value (the mean of the two middle ones for an even count); nil when empty.
-    public static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let s = values.sorted(), n = s.count
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+            sampleCharsPerSecond: TrainingThroughput.median(rates) ?? .nan, peakResidentBytes: peakResidentBytes())
     }
 
     /// The peak resident set of this process so far, in bytes: Linux's VmHWM, else getrusage.

@@ -3,7 +3,7 @@
 
 import Foundation
 
-/// What the rule is given. Every non-nil explicit value is used as it is.
+/// What the rule is given: the measurement, the corpus and the request, whose settings are kept.
 public struct SizingRequest: Sendable, Equatable {
     public var budgetSeconds: Double
     /// The model whose training throughput was measured, and that throughput (chars/s).
@@ -11,15 +11,9 @@ public struct SizingRequest: Sendable, Equatable {
     public var measuredCharsPerSecond: Double
     public var trainCharacters: Int
     public var validationCharacters: Int
-    public var cell: CellKind?
-    public var layers: Int?
-    public var hidden: Int?
-    public var dropout: Float?
-    public var weightDrop: Float?
-    public var batchSize: Int?
-    public var seqLength: Int?
-    public var learningRate: Float?
-    public var evalEvery: Int?
+    /// The run's request: its model, batch, sequence, learning rate and validation interval, where
+    /// given, are kept; the rest is chosen.
+    public var given = TrainingRequest()
     /// The precision the throughput was measured in, which the run trains in.
     public var precision = Precision.fp32
 
@@ -46,6 +40,13 @@ public struct SizingChoice: Sendable, Equatable {
     public var epochs: Double
     /// One line for the user: what was chosen and why.
     public var reason: String
+}
+
+/// An automatic run's model and options, and one line saying what was chosen and why.
+public struct SizingPlan: Sendable {
+    public let config: ModelConfig
+    public let options: TrainingOptions
+    public let reason: String
 }
 
 public enum AutoSizing {
@@ -79,13 +80,13 @@ public enum AutoSizing {
     public static let parametersPerCharacter = 3.0
 
     /// Predicted training throughput of `config`: the measured rate scaled by the FLOPs per
-    /// character (`Benchmark.flopsPerCharacter`), and by how much better the kernels use the CPU
+    /// character (`TrainingThroughput.flopsPerCharacter`), and by how much better the kernels use the CPU
     /// on larger products: two runs of `make bench-compare` here measured 137-152 GFLOP/s at
     /// H = 128 and 169-173 at H = 512 for the LSTM in fp32, about (H/128)^0.1 to ^0.15 (more for
     /// the GRU, 107-140 → 166-167), taken as ^0.15 and flat outside 64…512.
     public static func predictedCharsPerSecond(_ config: ModelConfig, measured: ModelConfig, rate: Double) -> Double {
         func efficiency(_ h: Int) -> Double { pow(Double(min(max(h, 64), 512)) / 128, 0.15) }
-        let ratio = Benchmark.flopsPerCharacter(measured).charnn / Benchmark.flopsPerCharacter(config).charnn
+        let ratio = TrainingThroughput.flopsPerCharacter(measured).charnn / TrainingThroughput.flopsPerCharacter(config).charnn
         return rate * ratio * efficiency(config.hidden) / efficiency(measured.hidden)
     }
 
@@ -100,7 +101,7 @@ public enum AutoSizing {
     /// The largest candidate hidden size that the time (characters per parameter and updates) and
     /// the data can feed; the smallest when none can. More time or more data never gives a smaller one.
     public static func hiddenSize(cell: CellKind, layers: Int, request r: SizingRequest) -> Int {
-        let perIteration = (r.batchSize ?? 50) * (r.seqLength ?? 50)
+        let perIteration = (r.given.batchSize ?? defaultOptions.batchSize) * (r.given.seqLength ?? defaultOptions.seqLength)
         let leastUpdates = minimumIterations(budgetSeconds: r.budgetSeconds)
         var chosen = candidateHidden[0]
         for h in candidateHidden {
@@ -155,22 +156,25 @@ public enum AutoSizing {
         return max(1, Int(min(1e15, (iterations / count).rounded(.down))))  // an endless --time is no trap
     }
 
+    /// What a request leaves open starts from the library's defaults.
+    static let defaultModel = ModelConfig(vocabularySize: 1), defaultOptions = TrainingOptions()
+
     /// The configuration for the request (see the constants above for the reasons).
     public static func choose(_ r: SizingRequest) -> SizingChoice {
-        let cell = r.cell ?? .lstm, layers = r.layers ?? 2
-        let hidden = r.hidden ?? hiddenSize(cell: cell, layers: layers, request: r)
+        let cell = r.given.cell ?? defaultModel.cell, layers = r.given.layers ?? defaultModel.layers
+        let hidden = r.given.hidden ?? hiddenSize(cell: cell, layers: layers, request: r)
         var config = ModelConfig(cell: cell, layers: layers, hidden: hidden, vocabularySize: r.measured.vocabularySize)
         let rate = predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond)
         let characters = rate * trainingSeconds(budget: r.budgetSeconds)
         let epochs = characters / Double(max(1, r.trainCharacters))
         let ratio = Double(config.parameterCount) / Double(max(1, r.trainCharacters))
-        config.weightDrop = r.weightDrop ?? weightDrop(epochs: epochs)
-        config.dropout = r.dropout ?? dropout(epochs: epochs, parametersPerCharacter: ratio, layers: layers, weightDrop: config.weightDrop)
-        let batch = r.batchSize ?? 50, steps = r.seqLength ?? 50
+        config.weightDrop = r.given.weightDrop ?? weightDrop(epochs: epochs)
+        config.dropout = r.given.dropout ?? dropout(epochs: epochs, parametersPerCharacter: ratio, layers: layers, weightDrop: config.weightDrop)
+        let batch = r.given.batchSize ?? defaultOptions.batchSize, steps = r.given.seqLength ?? defaultOptions.seqLength
         let iterations = characters / Double(batch * steps)
         var choice = SizingChoice(
-            config: config, batchSize: batch, seqLength: steps, learningRate: r.learningRate ?? learningRate(hidden: hidden),
-            evalEvery: r.evalEvery ?? evalEvery(iterations: iterations, validationCharacters: r.validationCharacters,
+            config: config, batchSize: batch, seqLength: steps, learningRate: r.given.learningRate ?? learningRate(hidden: hidden),
+            evalEvery: r.given.evalEvery ?? evalEvery(iterations: iterations, validationCharacters: r.validationCharacters,
                                                 charsPerSecond: rate, budgetSeconds: r.budgetSeconds),
             predictedCharsPerSecond: rate, budgetCharacters: characters, epochs: epochs, reason: "")
         choice.reason = reason(choice, request: r)
@@ -187,11 +191,11 @@ public enum AutoSizing {
     static func reason(_ c: SizingChoice, request r: SizingRequest) -> String {
         let given = { (explicit: Bool) in explicit ? " (given)" : "" }
         let model = "\(c.config.cell.rawValue.uppercased()) \(c.config.layers)×\(c.config.hidden)"
-            + given(r.hidden != nil || r.layers != nil || r.cell != nil)
-        let dropout = "dropout \(String(format: "%.2g", c.config.dropout))" + given(r.dropout != nil)
-            + (c.config.weightDrop > 0 ? ", weight drop \(String(format: "%.2g", c.config.weightDrop))" + given(r.weightDrop != nil) : "")
-        let lr = "lr \(String(format: "%.2g", c.learningRate))" + given(r.learningRate != nil)
-        let batch = "batch \(c.batchSize)×\(c.seqLength)" + given(r.batchSize != nil || r.seqLength != nil)
+            + given(r.given.hidden != nil || r.given.layers != nil || r.given.cell != nil)
+        let dropout = "dropout \(String(format: "%.2g", c.config.dropout))" + given(r.given.dropout != nil)
+            + (c.config.weightDrop > 0 ? ", weight drop \(String(format: "%.2g", c.config.weightDrop))" + given(r.given.weightDrop != nil) : "")
+        let lr = "lr \(String(format: "%.2g", c.learningRate))" + given(r.given.learningRate != nil)
+        let batch = "batch \(c.batchSize)×\(c.seqLength)" + given(r.given.batchSize != nil || r.given.seqLength != nil)
         let measured = "measured \(compact(r.measuredCharsPerSecond)) chars/s at \(r.measured.layers)×\(r.measured.hidden) "
             + "in \(r.precision.rawValue)"
         guard c.predictedCharsPerSecond <= r.measuredCharsPerSecond * maximumSpokenSpeedup else {
@@ -231,10 +235,33 @@ extension AutoSizing {
         options.seqLength = steps
         options.precision = precision
         options.validationFraction = 0
-        let timing = try Benchmark.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
+        let timing = try TrainingThroughput.iterationSeconds(model: Model(config: config, seed: seed), corpus: corpus, options: options,
                                                     warmup: 1, iterations: 50, timeLimit: seconds)
-        let typical = Benchmark.median(timing.seconds) ?? Benchmark.median(timing.warmupSeconds) ?? .infinity
+        let typical = TrainingThroughput.median(timing.seconds) ?? TrainingThroughput.median(timing.warmupSeconds) ?? .infinity
         return Double(timing.charactersPerIteration) / typical
+    }
+
+    /// A new run's model and options for `request`'s `seconds` budget on `corpus`: measures the training
+    /// speed of the model given over the defaults, chooses what the request leaves open within what is
+    /// left of the budget, and gives the request's training settings over that. `claimOutputs` runs
+    /// once the corpus is known to be long enough, before the measurement.
+    public static func plan(request: TrainingRequest, corpus: Corpus, claimOutputs: () throws -> Void) throws -> SizingPlan {
+        guard let budget = request.seconds else { preconditionFailure("automatic sizing needs a budget") }
+        let measured = request.newModel(vocabularySize: corpus.vocabulary.count), options = request.newRunOptions
+        let split = try Trainer.trainableSplit(of: corpus, validationFraction: options.validationFraction)
+        var r = SizingRequest(budgetSeconds: budget, measured: measured, measuredCharsPerSecond: 0, trainCharacters: split.train.count,
+                              validationCharacters: split.validation.count)
+        (r.given, r.precision) = (request, options.precision)
+        try claimOutputs()
+        let clock = ContinuousClock(), start = clock.now
+        r.measuredCharsPerSecond = try measureThroughput(
+            measured, batch: request.batchSize ?? options.batchSize, steps: request.seqLength ?? options.seqLength,
+            precision: options.precision, corpus: corpus, seed: options.seed, seconds: measurementSeconds(budget: budget))
+        let (s, atto) = (clock.now - start).components
+        r.budgetSeconds = max(1, budget - (Double(s) + Double(atto) * 1e-18))
+        let choice = choose(r)
+        return SizingPlan(config: choice.config, options: request.overriding(choice.options(from: options, budgetSeconds: r.budgetSeconds)),
+                          reason: choice.reason)
     }
 
     /// A short measurement: 1 % of the budget, between half a second and five.

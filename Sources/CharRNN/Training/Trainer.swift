@@ -13,6 +13,25 @@ public struct TrainingSnapshot: @unchecked Sendable {
     public var state: RecurrentState
 }
 
+/// Where a run's checkpoints go and what they record besides the model and its training state.
+public struct TrainingRecord: Sendable {
+    /// The latest checkpoint, and the best by validation (nil: not written).
+    public let checkpointPath: String?
+    public let bestCheckpointPath: String?
+    /// The run's metrics log as its checkpoints name it (TrainingOptions.metricsLog).
+    public let metricsLog: String?
+    /// How the corpus was normalised.
+    public let textNormalization: TextNormalization
+    /// The files of the corpus.
+    public let corpusInputs: [CorpusInput]?
+
+    public init(checkpointPath: String? = nil, bestCheckpointPath: String? = nil, metricsLog: String? = nil,
+                textNormalization: TextNormalization = .exact, corpusInputs: [CorpusInput]? = nil) {
+        (self.checkpointPath, self.bestCheckpointPath, self.metricsLog) = (checkpointPath, bestCheckpointPath, metricsLog)
+        (self.textNormalization, self.corpusInputs) = (textNormalization, corpusInputs)
+    }
+}
+
 public final class Trainer {
     public let model: Model
     public let vocabulary: Vocabulary
@@ -20,18 +39,8 @@ public final class Trainer {
     public private(set) var progress: TrainingProgress
     public let optimizer: Optimizer
     public let state: RecurrentState
-    /// Where the latest checkpoint goes, and the best-by-validation one (nil: not written).
-    public var checkpointPath: String?
-    public var bestCheckpointPath: String?
-    /// The run's metrics log as its checkpoints name it (TrainingOptions.metricsLog).
-    public var metricsLog: String? {
-        get { options.metricsLog }
-        set { options.metricsLog = newValue }
-    }
-    /// How the corpus was normalised, recorded in the checkpoints.
-    public var textNormalization = TextNormalization.exact
-    /// The files of the corpus, recorded in the checkpoints.
-    public var corpusInputs: [CorpusInput]?
+    /// Where the run's checkpoints go and what they record besides the model and its training state.
+    public let outputs: TrainingRecord
 
     private let tokens: TokenSequence
     private let trainStreams: BatchStreams
@@ -47,26 +56,31 @@ public final class Trainer {
     private let validationState: RecurrentState?
     /// On a non-finite loss, gradient, parameter or validation loss: how many times to go back to the
     /// state of the last checkpoint (or the start) with half the learning rate before giving up.
-    public var maxRollbacks = 0
+    public let maxRollbacks: Int
     public private(set) var rollbacksUsed = 0
     private var warnings: [String] = []
     private let resumedAt: Int?
 
     /// - Parameters:
     ///   - snapshot: a checkpoint's training state to resume from; its options are used as given
-    ///     in `options` (ResumePolicy decides what a command line may change).
+    ///     in `options` (ResumePolicy decides what a command line may change, and what of the
+    ///     snapshot's state carries over).
+    ///   - outputs: the checkpoint files and what they record; the metrics log replaces `options`'.
+    ///   - maxRollbacks: see `maxRollbacks`.
     public init(model: Model, vocabulary: Vocabulary, corpus: Corpus, options: TrainingOptions,
-                resuming snapshot: TrainingSnapshot? = nil) throws {
+                resuming snapshot: TrainingSnapshot? = nil, outputs: TrainingRecord = TrainingRecord(), maxRollbacks: Int = 0) throws {
         self.model = model
         self.vocabulary = vocabulary
+        self.outputs = outputs
+        self.maxRollbacks = maxRollbacks
         tokens = corpus.tokens
         var options = options
+        options.metricsLog = outputs.metricsLog
         // bf16 where the CPU has it, else fp32 and one line saying so; the checkpoint records what ran.
         let (precision, notice) = options.precision.resolved
         if let notice { warnings.append(notice) }
         options.precision = precision
-        let split = corpus.split(validationFraction: options.validationFraction)
-        guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
+        let split = try Trainer.trainableSplit(of: corpus, validationFraction: options.validationFraction)
 
         // A text too short for B streams of T steps gets fewer streams, then shorter ones.
         if BatchStreams(range: split.train, batch: options.batchSize, steps: options.seqLength) == nil {
@@ -91,23 +105,20 @@ public final class Trainer {
         self.options = options
         workspace = Workspace(config: model.config, steps: options.seqLength, batch: options.batchSize, training: true)
 
-        if let snapshot, snapshot.state.batch == options.batchSize, snapshot.optimizer.kind == options.optimizer {
-            progress = snapshot.progress
-            optimizer = snapshot.optimizer
-            state = snapshot.state
-        } else {
-            if let snapshot {
-                warnings.append("batch size or optimizer changed on resume: the carried state and optimizer moments start afresh")
-                progress = snapshot.progress
-            } else {
-                progress = TrainingProgress(learningRate: options.learningRate, rngState: options.seed ^ 0xD1B5_4A32_D192_ED03)
-            }
-            optimizer = Optimizer(kind: options.optimizer, learningRate: progress.learningRate, parameterCount: model.parameters.count)
-            state = RecurrentState(config: model.config, batch: options.batchSize)
-        }
+        let start = ResumePolicy.start(resuming: snapshot, options: options, config: model.config,
+                                       parameterCount: model.parameters.count)
+        (progress, optimizer, state) = (start.progress, start.optimizer, start.state)
+        if let warning = start.warning { warnings.append(warning) }
         optimizer.learningRate = progress.learningRate
         progress.optimizerSteps = optimizer.stepCount
         resumedAt = snapshot.map { $0.progress.iteration }
+    }
+
+    /// `corpus` split for training; throws when the training part is too short to train on.
+    public static func trainableSplit(of corpus: Corpus, validationFraction: Double) throws -> (train: Range<Int>, validation: Range<Int>) {
+        let split = corpus.split(validationFraction: validationFraction)
+        guard split.train.count >= 2 else { throw TrainingError.corpusTooShort(characters: split.train.count) }
+        return split
     }
 
     /// Bytes a training run of this model on `characters` characters of text allocates: parameters,
@@ -224,7 +235,7 @@ public final class Trainer {
         for w in warnings { report(.warning(w)) }
         warnings.removeAll()
         // A killed earlier run may have left a temporary of either checkpoint; each write clears only its own.
-        for path in [checkpointPath, bestCheckpointPath].compactMap({ $0 }) { AtomicFile.removeStaleTemporaries(for: path) }
+        for path in [outputs.checkpointPath, outputs.bestCheckpointPath].compactMap({ $0 }) { AtomicFile.removeStaleTemporaries(for: path) }
         report(.started(TrainingStart(parameterCount: model.parameters.count, trainCharacters: trainStreams.range.count,
                                       validationCharacters: validationStreams?.range.count ?? 0,
                                       batchesPerEpoch: batchesPerEpoch, resumedAt: resumedAt)))
@@ -272,10 +283,10 @@ public final class Trainer {
         progress.trainingSeconds = run.clock.trainingSeconds
         if maxRollbacks > 0 { run.rollbackPoint = rollbackPoint() }
         // Without a validation split, the latest is the best we know of.
-        let paths = [checkpointPath, isBest || !validates ? bestCheckpointPath : nil].compactMap { $0 }
+        let paths = [outputs.checkpointPath, isBest || !validates ? outputs.bestCheckpointPath : nil].compactMap { $0 }
         guard !paths.isEmpty else { return }
-        let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: textNormalization,
-                              inputs: corpusInputs).writer
+        let file = Checkpoint(model: model, vocabulary: vocabulary, training: snapshot, text: outputs.textNormalization,
+                              inputs: outputs.corpusInputs).writer
         for path in paths {
             try file.write(to: path)
             report(.saved(path: path))

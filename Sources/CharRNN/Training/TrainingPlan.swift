@@ -144,4 +144,19 @@ public enum ResumePolicy {
         if let lr = request.learningRate { resumed.progress.learningRate = lr }
         return resumed
     }
+
+    /// What a run starts training from: a new run's fresh progress, optimizer and state; a resumed
+    /// run's saved ones, except that a changed batch size or optimizer starts the carried state and
+    /// the optimizer's moments afresh (the progress is kept) and says so in `warning`.
+    public static func start(resuming snapshot: TrainingSnapshot?, options: TrainingOptions, config: ModelConfig, parameterCount: Int)
+        -> (progress: TrainingProgress, optimizer: Optimizer, state: RecurrentState, warning: String?) {
+        if let snapshot, snapshot.state.batch == options.batchSize, snapshot.optimizer.kind == options.optimizer {
+            return (snapshot.progress, snapshot.optimizer, snapshot.state, nil)
+        }
+        let progress = snapshot?.progress
+            ?? TrainingProgress(learningRate: options.learningRate, rngState: options.seed ^ 0xD1B5_4A32_D192_ED03)
+        return (progress, Optimizer(kind: options.optimizer, learningRate: progress.learningRate, parameterCount: parameterCount),
+                RecurrentState(config: config, batch: options.batchSize),
+                snapshot == nil ? nil : "batch size or optimizer changed on resume: the carried state and optimizer moments start afresh")
+    }
 }

@@ -100,18 +100,16 @@ enum TrainCommand: Command {
         }
 
         // The last input check (a text too short to train on) comes before the outputs are made safe.
-        let trainer = try Trainer(model: start.model, vocabulary: start.vocabulary, corpus: start.corpus.corpus, options: start.options,
-                                  resuming: start.snapshot)
+        _ = try Trainer.trainableSplit(of: start.corpus.corpus, validationFraction: start.options.validationFraction)
         let files = try claimed ?? TrainingOutputs(v, corpus: start.corpus.inputs.map(\.path), resume: v.resumePath,
                                                    resumed: start.snapshot.map { ($0.options.metricsLog, $0.progress.iteration) })
         defer { files.release() }
         let output = files.output
-        trainer.metricsLog = files.recordedMetricsPath
-        trainer.checkpointPath = output
-        trainer.bestCheckpointPath = TrainingFiles.bestPath(for: output)
-        trainer.textNormalization = start.normalization
-        trainer.corpusInputs = start.corpus.inputs
-        trainer.maxRollbacks = v.rollbacks
+        let record = TrainingRecord(checkpointPath: output, bestCheckpointPath: TrainingFiles.bestPath(for: output),
+                                    metricsLog: files.recordedMetricsPath, textNormalization: start.normalization,
+                                    corpusInputs: start.corpus.inputs)
+        let trainer = try Trainer(model: start.model, vocabulary: start.vocabulary, corpus: start.corpus.corpus, options: start.options,
+                                  resuming: start.snapshot, outputs: record, maxRollbacks: v.rollbacks)
         let stop = v.request.stopCondition(options: start.options, automatic: start.automatic)
 
         let display = ProgressDisplay(live: Console.stderrIsTerminal, config: start.model.config, metrics: files.metrics,
@@ -176,12 +174,12 @@ enum TrainCommand: Command {
                             + "and output layers grow with that (is it really text?)")
         }
         var config = v.request.newModel(vocabularySize: vocabulary.count)
-        var options = v.request.newRunOptions
-        if let seconds = v.request.seconds {
-            (config, options) = try chooseAutomatically(v.request, budget: seconds, measuring: config, corpus: corpus.corpus,
-                                                        options: options) { try claimOutputs(corpus.inputs.map(\.path)) }
+        var options = v.request.overriding(v.request.newRunOptions)
+        if v.request.seconds != nil {
+            let plan = try AutoSizing.plan(request: v.request, corpus: corpus.corpus) { try claimOutputs(corpus.inputs.map(\.path)) }
+            Console.writeStderr("charnn: \(plan.reason)\n")
+            (config, options) = (plan.config, plan.options)
         }
-        options = v.request.overriding(options)
         corpus.report()
         try checkMemory(config, options, corpus.corpus.count)
         return Start(model: Model(config: config, seed: options.seed), vocabulary: vocabulary, normalization: normalization,
