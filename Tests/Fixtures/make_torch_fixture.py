@@ -8,19 +8,19 @@ gradient, the gradient with respect to the initial state and the final state: on
 initial state and once from a nonzero one. TorchFixtureTests.swift compares charnn with it; the
 tests need no Python, only regenerating the fixture needs torch:
 
-    /tmp/torchpeer/bin/python Tests/Fixtures/make_torch_fixture.py      # writes torch_fixture.json
+    python Tests/Fixtures/make_torch_fixture.py      # with torch installed; writes torch_fixture.json
 
 The weights are float32 numbers (drawn once from a seeded torch generator and written into the
 fixture, so the Swift side needs no generator of its own); the reference is computed in float64
 from them, so what the Swift test measures is charnn's float32 error alone, not PyTorch's.
 
-The script also holds the "Continue in PyTorch" program that README.md shows (the block between
-the BEGIN and END markers; a test checks that the README's copy is the same text). The fixture is
-computed with that program's model class, so the README's model is the one tested here. Run it as
+The script also holds the "Continue in PyTorch" program, scripts/continue_charnn.py (the block
+between the BEGIN and END markers; a test checks that the scripts/ copy is the same text). The fixture
+is computed with that program's model class, so the shipped program's model is the one tested here. Run it as
 
     python Tests/Fixtures/make_torch_fixture.py continue CHECKPOINT TEXT [options]
 
-or under torchrun, exactly as the README's copy runs on its own.
+or under torchrun, exactly as scripts/continue_charnn.py runs on its own.
 """
 import json, os, sys
 
