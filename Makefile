@@ -34,7 +34,7 @@ help:
 	@echo "make fuzz     libFuzzer on the checkpoint loader and the text decoder, FUZZ_TIME=$(FUZZ_TIME) seconds each"
 	@echo "make memcheck peak memory of training on a $(MEMCHECK_MB) MB corpus vs a 1 MB one (bytes per character)"
 	@echo "make bench    training/sampling speed and peak memory for LSTM/GRU/RNN at hidden 128 and 512, fp32 and bf16"
-	@echo "make bench-compare  the same side by side with the PyTorch reference (development: needs ../shared, /tmp/torchpeer)"
+	@echo "make bench-compare  the same side by side with a PyTorch reference: TORCH_PYTHON=... TORCH_SCRIPT=... (docs/benchmarks.md)"
 	@echo "make quality  held-out nats/char that train --time reaches on several corpora, beside a fixed 2x128 model (hours)"
 	@echo "make quality-bf16  paired fp32/bf16 trainings over 8 seeds on two corpora: what bf16 costs in held-out loss"
 
@@ -136,17 +136,26 @@ test_failures = { echo "==> make test failed; the failing checks (whole output i
 # options through, e.g. BENCH_FLAGS="--json --models lstm".
 BENCH_PRECISION ?= fp32,bf16
 BENCH_FLAGS ?=
+# The text to train on (default: corpora/shakespeare.txt, else generated text); also bench-compare's.
+BENCH_CORPUS ?=
 bench: build
-	$(BIN) bench --precision $(BENCH_PRECISION) $(BENCH_FLAGS)
+	$(BIN) bench --precision $(BENCH_PRECISION) $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) $(BENCH_FLAGS)
 
 # charnn and PyTorch alternately per configuration; prints the README's Markdown table.
+# TORCH_PYTHON is a Python with torch, TORCH_SCRIPT the PyTorch reference program; without both, charnn only.
 COMPARE_FLAGS ?=
+TORCH_PYTHON ?=
+TORCH_SCRIPT ?=
 bench-compare: build
-	$(PYTHON) Tests/Bench/compare.py $(COMPARE_FLAGS)
+	$(PYTHON) Tests/Bench/compare.py $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON)) \
+	  $(if $(TORCH_SCRIPT),--torch-script $(TORCH_SCRIPT)) $(if $(BENCH_CORPUS),--corpus $(BENCH_CORPUS)) $(COMPARE_FLAGS)
 
 # Quality: nats/char that `train --time` reaches, scored by `eval` on each corpus's held-out last 10 %,
 # beside a fixed small model; QUALITY_ROWS picks rows (CORPUS:BUDGET:RUNS[:fixed], see the script).
 QUALITY_ROWS ?=
+# Tiny Shakespeare (not in the repository) for the quality and units-page rows that use it: TINYSHAKESPEARE=FILE.
+TINYSHAKESPEARE ?=
+export TINYSHAKESPEARE
 quality: build
 	$(PYTHON) Tests/Bench/quality.py --bin $(BIN) $(if $(QUALITY_ROWS),--rows $(QUALITY_ROWS))
 

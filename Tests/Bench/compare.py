@@ -3,16 +3,16 @@
 
 For every model and hidden size, each round runs `charnn bench --json` for that one configuration
 in each `--precision` (fp32, bf16), then the reference script's `train` and `sample` modes
-(`../shared/bench/torch_charnn.py`, in the venv at /tmp/torchpeer, always fp32); the next round runs
+(`--torch-script`, run by `--torch-python`, always fp32); the next round runs
 them in the reverse order, so drift in the machine's load hits both sides alike. Each figure is the
 median over rounds of the per-run medians; each charnn precision gets its own row against the same
 PyTorch runs.
 
-    make bench-compare                       # or: python3 Tests/Bench/compare.py --rounds 3
-    python3 Tests/Bench/compare.py --models lstm --hidden 128 --rounds 1 --json /tmp/compare.json
+    make bench-compare TORCH_PYTHON=venv/bin/python TORCH_SCRIPT=torch_charnn.py BENCH_CORPUS=text.txt
+    python3 Tests/Bench/compare.py --torch-python P --torch-script S --models lstm --hidden 128 --rounds 1
 
-Without the venv it prints charnn's figures alone. Development only: the reference script and
-Tiny Shakespeare live outside the repository (../shared), never needed by `make test`.
+Without a PyTorch reference it prints charnn's figures alone. Development only: the reference script
+lives outside the repository, never needed by `make test`.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -73,10 +73,9 @@ def ratio(x, y, invert=False):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--charnn", default=os.path.join(ROOT, ".build/release/charnn"))
-    p.add_argument("--torch-python", default="/tmp/torchpeer/bin/python")
-    p.add_argument("--torch-script", default=os.path.join(ROOT, "../shared/bench/torch_charnn.py"))
-    p.add_argument("--corpus", default=first_existing([os.path.join(ROOT, "corpora/shakespeare.txt"),
-                                                        os.path.join(ROOT, "../shared/corpora/tinyshakespeare.txt")]))
+    p.add_argument("--torch-python", help="a Python with torch installed (without it: charnn only)")
+    p.add_argument("--torch-script", help="the PyTorch reference program (without it: charnn only)")
+    p.add_argument("--corpus", default=first_existing([os.path.join(ROOT, "corpora/shakespeare.txt")]))
     p.add_argument("--models", default="lstm,gru,rnn")
     p.add_argument("--hidden", default="128,512")
     p.add_argument("--precision", default="fp32,bf16", help="charnn's training precisions, one row each (PyTorch: fp32)")
@@ -92,7 +91,8 @@ def main():
     a.charnn = os.path.abspath(a.charnn)
     if a.corpus:
         a.corpus = os.path.abspath(a.corpus)
-    have_torch = os.path.exists(a.torch_python) and os.path.exists(a.torch_script) and a.corpus
+    have_torch = (a.torch_python and a.torch_script and os.path.exists(a.torch_python)
+                  and os.path.exists(a.torch_script) and a.corpus)
     if not os.path.exists(a.charnn):
         sys.exit(f"compare.py: no charnn binary at {a.charnn}; run `make build` first")
     if not have_torch:

@@ -15,8 +15,7 @@ import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_CORPORA = [os.path.join(ROOT, "..", "shared", "corpora", "tinyshakespeare.txt"),
-                   os.path.join(ROOT, "corpora", "shakespeare.txt")]
+DEFAULT_CORPORA = [os.environ.get("TINYSHAKESPEARE", ""), os.path.join(ROOT, "corpora", "shakespeare.txt")]
 BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
 
 

@@ -51,7 +51,7 @@ extension Options {
         private static let setup = BenchmarkSetup()
         static let json = Options.json.with(help: "print one JSON object instead of the table")
         static let corpus = Option<String>.text("--corpus", "FILE", help: "text to train on",
-                                                default: "corpora/shakespeare.txt, else ../shared/corpora/tinyshakespeare.txt, else generated text")
+                                                default: "corpora/shakespeare.txt, else generated text")
         static let models = Option<[CellKind]>.list("--models", help: "cells to measure, comma-separated", default: "lstm,gru,rnn",
                                                     choices: CellKind.allCases.map(\.rawValue)) { CellKind(rawValue: $0) }
         static let hidden = Option<[Int]>.list("--hidden", help: "hidden sizes to measure, comma-separated", default: "128,512") {

@@ -25,8 +25,8 @@ enum BenchCommand: Command {
             "PyTorch-equivalent figure adds layer 0's dense one-hot products, which PyTorch does and charnn skips.",
         ])
 
-    /// Default corpora, in order of preference: the user's, then the development one.
-    static let defaultCorpora = ["corpora/shakespeare.txt", "../shared/corpora/tinyshakespeare.txt"]
+    /// Default corpora, in order of preference (`make corpora` writes this one; --corpus names any other).
+    static let defaultCorpora = ["corpora/shakespeare.txt"]
 
     struct Validated {
         let cells: [CellKind], sizes: [Int], precisions: [Precision]
