@@ -36,6 +36,23 @@ public enum CellKind: String, CaseIterable, Sendable, Codable {
 
     /// Whether b_hh is added to the input-side pre-activations (see `RecurrentCell.foldsRecurrentBias`).
     var foldsRecurrentBias: Bool { implementation.foldsRecurrentBias }
+
+    /// "LSTM": the name in captions and help text.
+    public var displayName: String { rawValue.uppercased() }
+
+    /// The order in which help text and defaults list the cells: most gate blocks first, ties in
+    /// declaration order ("lstm|gru|rnn").
+    public static var listed: [CellKind] {
+        allCases.enumerated().sorted { ($0.element.gateCount, -$0.offset) > ($1.element.gateCount, -$1.offset) }.map(\.element)
+    }
+
+    /// The recorded gate letters of every cell that has them, in `listed` order: "LSTM i f g o" for
+    /// `named`, "i f g o" without.
+    public static func gateLetters(named: Bool) -> [String] {
+        listed.filter(\.recordsGates).map { cell in
+            (named ? [cell.displayName] : []) + cell.gates.map(\.letter)
+        }.map { $0.joined(separator: " ") }
+    }
 }
 
 /// One gate block of a cell: how its units are named, and the nonlinearity that bounds their values.
