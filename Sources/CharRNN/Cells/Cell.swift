@@ -32,6 +32,9 @@ protocol RecurrentCell {
     /// Whether the gradients of the recurrent-side pre-activations differ from those of the
     /// input side, so backward needs `LayerCache.recurrentGateGradients`.
     static var separateRecurrentGradients: Bool { get }
+    /// The mistake the tests plant in this cell's backward pass to show that the gradient check
+    /// catches it (declared beside the term it breaks).
+    static var plantedFault: GradientFault { get }
 
     /// One layer's tensors with PyTorch's names and shapes, in state_dict order (the order of
     /// `LayerParameters`' fields).

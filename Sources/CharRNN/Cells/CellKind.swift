@@ -37,6 +37,9 @@ public enum CellKind: String, CaseIterable, Sendable, Codable {
     /// Whether b_hh is added to the input-side pre-activations (see `RecurrentCell.foldsRecurrentBias`).
     var foldsRecurrentBias: Bool { implementation.foldsRecurrentBias }
 
+    /// The mistake the gradient-check tests plant in this cell's backward pass.
+    var plantedFault: GradientFault { implementation.plantedFault }
+
     /// "LSTM": the name in captions and help text.
     public var displayName: String { rawValue.uppercased() }
 
