@@ -1,16 +1,21 @@
 // The registry of cell types: the name a checkpoint and `--cell` use for each, and the type that
 // implements it. Everything else about a cell (gates, caches, passes) is asked of that type.
+//
+// Adding a cell type (the compiler or a test stops you at each step you skip):
+//   1. one file in Cells/ with an enum conforming to `RecurrentCell`: its gates (letter, name,
+//      nonlinearity, in PyTorch's row order), cache needs, forward, backward, the one-step form,
+//      and the `GradientFault` its backward can be told to make (`plantedFault`);
+//   2. a case below (its checkpoint and `--cell` name) and its row in `implementation`;
+//   3. its reference: the PyTorch module in Tests/Fixtures/make_torch_fixture.py, run to regenerate
+//      torch_fixture.json beside it, and its equations in the `switch` of
+//      Tests/TestSupport/ReferenceNetwork.swift (the slow Double network the forward test uses).
+// Help text, completions, the man page and the per-cell tests (gradient check and its planted
+// fault, forward, fixture, inference step, inspection) follow from `allCases` and the description.
 
 public enum CellKind: String, CaseIterable, Sendable, Codable {
     case rnn, lstm, gru
 
-    /// The registration point. Adding a cell type takes:
-    ///   1. one file in Cells/ with an enum conforming to `RecurrentCell` (gates, cache needs,
-    ///      forward, backward, the one-step form, and a `GradientFault` its test can plant);
-    ///   2. a case above (its checkpoint and `--cell` name) and a row here;
-    ///   3. its equations in Tests/TestSupport/ReferenceNetwork.swift;
-    ///   4. its PyTorch module in Tests/Fixtures/make_torch_fixture.py, and the fixture regenerated;
-    ///   5. one row in each table-driven test (GradientCheckTests, CellForwardTests, ...).
+    /// The registration point: the type that implements each cell.
     var implementation: RecurrentCell.Type {
         switch self {
         case .rnn: return VanillaRNNCell.self
