@@ -11,6 +11,8 @@
 //      Tests/TestSupport/ReferenceNetwork.swift (the slow Double network the forward test uses).
 // Help text, completions, the man page and the per-cell tests (gradient check and its planted
 // fault, forward, fixture, inference step, inspection) follow from `allCases` and the description.
+// The gradient check differentiates numerically, so it assumes smooth nonlinearities: a ReLU cell
+// tried this way matched PyTorch's gradients and failed the check at units next to the kink.
 
 public enum CellKind: String, CaseIterable, Sendable, Codable {
     case rnn, lstm, gru
