@@ -2,6 +2,7 @@
 // the man page formats without a warning, the completions load and complete, and `make uninstall`
 // removes exactly what was installed.
 
+import CharRNN
 import Foundation
 import TestSupport
 import XCTest
@@ -51,7 +52,8 @@ final class InstallTests: CLITestCase {
             XCTAssertEqual(groff.status, 0)
             XCTAssertEqual(groff.err, "", "groff warnings")
             let text = try tool("groff", ["-man", "-Tutf8", "-P-bou", page]).out  // plain text: no bold or underline
-            for words in ["--temperature T", "--cell lstm|gru|rnn", "--precision auto|fp32|bf16", "--beam-score sum|mean", "one of: tsv, jsonl"] {
+            let cells = "--cell " + CellKind.listed.map(\.rawValue).joined(separator: "|")  // "--cell lstm|gru|rnn"
+            for words in ["--temperature T", cells, "--precision auto|fp32|bf16", "--beam-score sum|mean", "one of: tsv, jsonl"] {
                 XCTAssertTrue(text.contains(words), words)
             }
         } else {
@@ -70,7 +72,7 @@ final class InstallTests: CLITestCase {
             """])
         XCTAssertEqual(bash.status, 0, bash.err)
         XCTAssertEqual(bash.out.components(separatedBy: "\n"),
-                       ["complete -F _charnn charnn", "train", "rnn lstm gru", "m.ckpt", "notes.txt", "tsv jsonl npy html ansi",
+                       ["complete -F _charnn charnn", "train", CellKind.allCases.map(\.rawValue).joined(separator: " "), "m.ckpt", "notes.txt", "tsv jsonl npy html ansi",
                         "--prime --prime-file", "auto fp32 bf16", ""])
 
         for (shell, file) in [("zsh", "zsh/site-functions/_charnn"), ("fish", "fish/vendor_completions.d/charnn.fish")] {

@@ -13,28 +13,57 @@ final class CellRegistryTests: XCTestCase {
         (.gru, "rzn", "rz", true, false),
     ]
 
-    func testGatesAsInspectionSeesThem() throws {
-        XCTAssertEqual(Self.table.map(\.0.rawValue).sorted(), CellKind.allCases.map(\.rawValue).sorted())
-        let names = ["i": "input gate", "f": "forget gate", "g": "candidate (tanh)", "o": "output gate",
-                     "r": "reset gate", "z": "update gate", "n": "candidate (tanh)", "h": "hidden state"]
+    /// Today's cells declare what PyTorch's modules and the table say.
+    func testDeclarations() {
         for row in Self.table {
             let kind = row.0
             XCTAssertEqual(kind.gates.map(\.letter).joined(), row.letters, "\(kind)")
+            XCTAssertEqual(kind.gates.filter { $0.nonlinearity == .sigmoid }.map(\.letter).joined(), row.sigmoid, "\(kind)")
             XCTAssertEqual(kind.gateCount, row.letters.count)
             XCTAssertEqual(kind.recordsGates, row.recordsGates, "\(kind)")
             XCTAssertEqual(kind.hasCellState, row.cellState, "\(kind)")
+        }
+    }
+
+    /// Inspection follows every cell's own description: its recorded gates, their names and ranges.
+    func testGatesAsInspectionSeesThem() throws {
+        let names = ["i": "input gate", "f": "forget gate", "g": "candidate (tanh)", "o": "output gate",
+                     "r": "reset gate", "z": "update gate", "n": "candidate (tanh)", "h": "hidden state"]
+        for kind in CellKind.allCases {
             let config = ModelConfig(cell: kind, layers: 1, hidden: 2, vocabularySize: 3)
             let units = try CellUnit.select(config: config, layers: [0], state: .all, indices: [1])
             let gates = units.filter { if case .gate = $0.source { return true } else { return false } }
-            XCTAssertEqual(gates.map(\.letter).joined(), row.recordsGates ? row.letters : "", "\(kind)")
-            XCTAssertEqual(units.filter(\.isSigmoidGate).map(\.letter).joined(), row.sigmoid, "\(kind)")
+            XCTAssertEqual(gates.map(\.letter), kind.recordsGates ? kind.gates.map(\.letter) : [], "\(kind)")
+            XCTAssertEqual(units.filter(\.isSigmoidGate).map(\.letter),
+                           kind.recordsGates ? kind.gates.filter { $0.nonlinearity == .sigmoid }.map(\.letter) : [], "\(kind)")
+            XCTAssertEqual(units.filter { $0.source == .cell }.count, kind.hasCellState ? 1 : 0, "\(kind)")
             for u in units {
-                XCTAssertEqual(u.kindName, u.source == .cell ? "cell state" : names[u.letter, default: "?"], u.name)
+                let gate = kind.gates.first { $0.letter == u.letter }
+                XCTAssertEqual(u.kindName, u.source == .cell ? "cell state" : gate?.name ?? names[u.letter, default: "?"], u.name)
                 switch u.source {
                 case .cell: XCTAssertNil(u.naturalRange)
                 default: XCTAssertEqual(u.naturalRange, u.isSigmoidGate ? 0...1 : -1...1, u.name)
                 }
             }
+        }
+        for (letter, name) in names {
+            XCTAssertTrue(CellKind.allCases.contains { $0.gates.contains { $0.letter == letter && $0.name == name } }, letter)
+        }
+    }
+
+    /// Help text lists every registered cell once, most gate blocks first, and names the gate
+    /// letters of each cell that records gates from its own description.
+    func testHelpTextListsEveryCellFromItsDescription() {
+        XCTAssertEqual(Set(CellKind.listed), Set(CellKind.allCases))
+        XCTAssertEqual(CellKind.listed.count, CellKind.allCases.count)
+        XCTAssertEqual(CellKind.listed.map(\.gateCount), CellKind.allCases.map(\.gateCount).sorted(by: >))
+        let withGates = CellKind.listed.filter(\.recordsGates)
+        XCTAssertEqual(CellKind.gateLetters(named: true), withGates.map { "\($0.rawValue.uppercased()) " + $0.gates.map(\.letter).joined(separator: " ") })
+        XCTAssertEqual(CellKind.gateLetters(named: false), withGates.map { $0.gates.map(\.letter).joined(separator: " ") })
+        // Today's three, as `train --help` and `inspect-cells --help` print them.
+        if Set(CellKind.allCases) == [.lstm, .gru, .rnn] {
+            XCTAssertEqual(CellKind.listed, [.lstm, .gru, .rnn])
+            XCTAssertEqual(CellKind.gateLetters(named: true), ["LSTM i f g o", "GRU r z n"])
         }
     }
 

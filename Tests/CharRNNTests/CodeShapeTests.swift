@@ -1,5 +1,6 @@
 // The size limits the code keeps so that each piece can be read at once: no Swift file in Sources
-// over 420 lines, no function, initialiser or computed property over 70 (signature to closing brace).
+// over 420 lines, no function, initialiser, subscript or computed property over 70 (signature to
+// closing brace). Only what has a body is measured: a protocol requirement is a declaration, not code.
 
 import Foundation
 import XCTest
@@ -62,6 +63,67 @@ final class CodeShapeTests: XCTestCase {
         XCTAssertEqual(spans.map(\.lineCount), [84, 5])
         XCTAssertEqual(spans.map(\.firstLine), [3, 87])
     }
+
+    /// Requirements have no body: the old measure ran on from one to the next declaration's body
+    /// and reported that body under the requirement's name.
+    func testTheMeasureSkipsDeclarationsWithoutABody() {
+        let text = """
+        protocol P {
+            func requirement(a: Int)
+            var flag: Bool { get }
+            var settable: Int {
+                get
+                set
+            }
+            static func other(a: Int,
+                              b: Int)
+                -> Int
+        }
+        struct S: P {
+            func real() {
+                print(1)
+            }
+        }
+        """
+        let spans = FunctionSpans.find(in: text)
+        XCTAssertEqual(spans.map(\.signature), ["func real() {"])
+        XCTAssertEqual(spans.map(\.firstLine), [13])
+        XCTAssertEqual(spans.map(\.lineCount), [3])
+    }
+
+    /// Computed properties are code like functions: a long one is caught, and its accessors count
+    /// as part of it. Stored properties, with or without observers, are not measured.
+    func testTheMeasureFindsComputedProperties() {
+        let body = (0..<80).map { "        let x\($0) = 0" }.joined(separator: "\n")
+        let text = """
+        struct S {
+            static var long: Int {
+        \(body)
+                return 0
+            }
+            public var accessors: Int {
+                get {
+                    1
+                }
+                set {
+                    print(newValue)
+                }
+            }
+            var short: Int { 1 }
+            let stored: Int = 1
+            var observed = 0 {
+                didSet { print(1) }
+            }
+            lazy var table: [Int] = {
+                [1, 2]
+            }()
+        }
+        """
+        let spans = FunctionSpans.find(in: text)
+        XCTAssertEqual(spans.map(\.signature), ["static var long: Int {", "public var accessors: Int {"])
+        XCTAssertEqual(spans.map(\.lineCount), [83, 8])
+        XCTAssertTrue(spans.contains { $0.lineCount > CodeShapeTests.maxFunctionLines })
+    }
 }
 
 /// Where functions begin and end in Swift source, by counting braces outside strings and comments.
@@ -73,35 +135,55 @@ enum FunctionSpans {
     }
 
     static let declaration = try! NSRegularExpression(pattern:
-        #"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|private|fileprivate|internal|static|final|override|mutating|class|convenience|required)\s+)*(?:func\s|init[?!]?\s*[(<]|subscript\s*[(<])"#)
+        #"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|private|fileprivate|internal|package|open|static|final|override|mutating|nonisolated|class|convenience|required)(?:\(set\))?\s+)*"#
+        + #"(?:func\s|init[?!]?\s*[(<]|subscript\s*[(<]|var\s+\w+\s*:[^=]*\{\s*(?://.*)?$)"#)
 
     static func find(in text: String) -> [Span] {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var spans: [Span] = []
         for (i, line) in lines.enumerated() where declaration.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil {
-            if let end = closingLine(of: lines, from: i) {
+            if let end = closingLine(of: lines, from: i), !isRequirement(lines[i...end]) {
                 spans.append(Span(firstLine: i + 1, lineCount: end - i + 1, signature: line.trimmingCharacters(in: .whitespaces)))
             }
         }
         return spans
     }
 
-    /// The line of the brace that closes the body opened at the end of the signature starting at
-    /// `start`; nil for a declaration without a body or with its whole body on one line.
+    /// The line of the brace that closes the body of the declaration starting at `start`; nil for
+    /// a declaration without a body or with its whole body on one line. The body is the first
+    /// brace outside parentheses (a default argument's closure is inside them); the signature
+    /// ends without one where neither this line nor the next continues it.
     static func closingLine(of lines: [String], from start: Int) -> Int? {
-        var depth = 0, opened = false
+        var depth = 0, parentheses = 0, opened = false
         for j in start..<min(lines.count, start + 1000) {
             let code = codeOnly(lines[j])
-            if !opened {
-                if code.hasSuffix("{") { opened = true; depth = 1; continue }
-                if code.hasSuffix("}") && braces(code) == 0 { return nil }
-                if j > start + 15 { return nil }
+            if opened {
+                depth += braces(code)
+                if depth <= 0 { return j }
                 continue
             }
-            depth += braces(code)
-            if depth <= 0 { return j }
+            for (k, ch) in code.enumerated() {
+                if ch == "(" || ch == "[" { parentheses += 1 }
+                if ch == ")" || ch == "]" { parentheses -= 1 }
+                if ch == "{" && parentheses == 0 {
+                    depth = braces(String(code.dropFirst(k)))
+                    if depth <= 0 { return nil }
+                    opened = true
+                    break
+                }
+            }
+            if opened || parentheses > 0 || code.hasSuffix("->") || code.hasSuffix(",") { continue }
+            let next = j + 1 < lines.count ? codeOnly(lines[j + 1]) : ""
+            if !["->", "throws", "rethrows", "async", "where", "{"].contains(where: { next.hasPrefix($0) }) { return nil }
         }
         return nil
+    }
+
+    /// A property requirement spread over lines (`var x: Int {` / `get` / `set` / `}`): accessors
+    /// named, none implemented.
+    static func isRequirement(_ lines: ArraySlice<String>) -> Bool {
+        let words = lines.dropFirst().map(codeOnly).joined(separator: " ").split { $0 == " " || $0 == "}" }
+        return words.allSatisfy { ["get", "set", "mutating", "nonmutating", "throws", "async"].contains($0) }
     }
 
     static func braces(_ code: String) -> Int {

@@ -18,7 +18,7 @@ final class InspectionTests: XCTestCase {
         let ids = (0..<11).map { _ in Int32(rng.next() % 7) }
         let tokens = TokenSequence(ids: ids, vocabularySize: 7)
         let units = try CellUnit.select(config: config, layers: [0, 1], state: .all)
-        XCTAssertEqual(units.count, 2 * 6 * (1 + (cell == .lstm ? 1 : 0) + (cell == .rnn ? 0 : cell.gateCount)))
+        XCTAssertEqual(units.count, 2 * 6 * (1 + (cell.hasCellState ? 1 : 0) + (cell.recordsGates ? cell.gateCount : 0)))
 
         let zeros = [[Double]](repeating: [Double](repeating: 0, count: 6), count: 2)
         let ref = ReferenceNetwork(model: model).run(ids: ids, h0: zeros, c0: zeros)
@@ -52,9 +52,9 @@ final class InspectionTests: XCTestCase {
         XCTAssertLessThan(worst, 2e-5, "\(cell)")
     }
 
-    func testRecorderRNN() throws { try checkRecorder(.rnn) }
-    func testRecorderLSTM() throws { try checkRecorder(.lstm) }
-    func testRecorderGRU() throws { try checkRecorder(.gru) }
+    func testRecorderEveryCell() throws {
+        for cell in CellKind.allCases { try checkRecorder(cell) }
+    }
 
     func testUnitSelectionAndNames() throws {
         let lstm = ModelConfig(cell: .lstm, layers: 2, hidden: 4, vocabularySize: 3)

@@ -32,6 +32,9 @@ protocol RecurrentCell {
     /// Whether the gradients of the recurrent-side pre-activations differ from those of the
     /// input side, so backward needs `LayerCache.recurrentGateGradients`.
     static var separateRecurrentGradients: Bool { get }
+    /// The mistake the tests plant in this cell's backward pass to show that the gradient check
+    /// catches it (declared beside the term it breaks).
+    static var plantedFault: GradientFault { get }
 
     /// One layer's tensors with PyTorch's names and shapes, in state_dict order (the order of
     /// `LayerParameters`' fields).
@@ -100,15 +103,7 @@ extension RecurrentCell {
         let folds = foldsRecurrentBias
         let h = cache.h.pointer(at: (t * B + b0) * H)
         let out = folds ? cache.gates.pointer(at: (t * B + b0) * GH) : cache.recurrentProduct.pointer(at: b0 * GH)
-        let beta: Float = folds ? 1 : 0
-        if let packed = cache.packedWeightHHBF16 {
-            gemmBF16(.none, m: streams.count, h, lda: H, packed: packed, beta: beta, out, ldc: GH, threads: 1)
-        } else if let packed = cache.packedWeightHH {
-            gemm(.none, m: streams.count, h, lda: H, packed: packed, beta: beta, out, ldc: GH, threads: 1)
-        } else {
-            gemm(.none, .transposed, m: streams.count, n: GH, k: H, h, lda: H, w.weightHH, ldb: H, beta: beta, out, ldc: GH,
-                 threads: 1)
-        }
+        timesWeightHH(w, cache, .transposed, rows: streams.count, n: GH, k: H, h, lda: H, beta: folds ? 1 : 0, out, ldc: GH)
     }
 
     /// dh[streams] (B, H) = dRecurrent_t[streams] (B, G·H) · W_hh + beta · dh[streams], from the
@@ -118,12 +113,21 @@ extension RecurrentCell {
                                   streams: Range<Int>, beta: Float) {
         let H = cache.hidden, GH = cache.gateCount * H, b0 = streams.lowerBound
         let d = cache.recurrentSideGradients.pointer(at: (t * B + b0) * GH), out = cache.dh.pointer(at: b0 * H)
+        timesWeightHH(w, cache, .none, rows: streams.count, n: H, k: GH, d, lda: GH, beta: beta, out, ldc: H)
+    }
+
+    /// out (rows, n) = a (rows, k) · W_hh, or · W_hhᵀ when `transB` is `.transposed`, + beta · out,
+    /// on the calling thread, through whichever form of W_hh the cache holds for the current pass:
+    /// packed bfloat16, packed fp32, or the tensor itself.
+    @inline(__always)
+    static func timesWeightHH(_ w: LayerParameters, _ cache: LayerCache, _ transB: Transpose, rows m: Int, n: Int, k: Int,
+                              _ a: UnsafePointer<Float>, lda: Int, beta: Float, _ out: UnsafeMutablePointer<Float>, ldc: Int) {
         if let packed = cache.packedWeightHHBF16 {
-            gemmBF16(.none, m: streams.count, d, lda: GH, packed: packed, beta: beta, out, ldc: H, threads: 1)
+            gemmBF16(.none, m: m, a, lda: lda, packed: packed, beta: beta, out, ldc: ldc, threads: 1)
         } else if let packed = cache.packedWeightHH {
-            gemm(.none, m: streams.count, d, lda: GH, packed: packed, beta: beta, out, ldc: H, threads: 1)
+            gemm(.none, m: m, a, lda: lda, packed: packed, beta: beta, out, ldc: ldc, threads: 1)
         } else {
-            gemm(.none, .none, m: streams.count, n: H, k: GH, d, lda: GH, w.weightHH, ldb: H, beta: beta, out, ldc: H,
+            gemm(.none, transB, m: m, n: n, k: k, a, lda: lda, w.weightHH, ldb: cache.hidden, beta: beta, out, ldc: ldc,
                  threads: 1)
         }
     }

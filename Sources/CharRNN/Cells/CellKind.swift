@@ -1,16 +1,23 @@
 // The registry of cell types: the name a checkpoint and `--cell` use for each, and the type that
 // implements it. Everything else about a cell (gates, caches, passes) is asked of that type.
+//
+// Adding a cell type (the compiler or a test stops you at each step you skip):
+//   1. one file in Cells/ with an enum conforming to `RecurrentCell`: its gates (letter, name,
+//      nonlinearity, in PyTorch's row order), cache needs, forward, backward, the one-step form,
+//      and the `GradientFault` its backward can be told to make (`plantedFault`);
+//   2. a case below (its checkpoint and `--cell` name) and its row in `implementation`;
+//   3. its reference: the PyTorch module in Tests/Fixtures/make_torch_fixture.py, run to regenerate
+//      torch_fixture.json beside it, and its equations in the `switch` of
+//      Tests/TestSupport/ReferenceNetwork.swift (the slow Double network the forward test uses).
+// Help text, completions, the man page and the per-cell tests (gradient check and its planted
+// fault, forward, fixture, inference step, inspection) follow from `allCases` and the description.
+// The gradient check differentiates numerically, so it assumes smooth nonlinearities: a ReLU cell
+// tried this way matched PyTorch's gradients and failed the check at units next to the kink.
 
 public enum CellKind: String, CaseIterable, Sendable, Codable {
     case rnn, lstm, gru
 
-    /// The registration point. Adding a cell type takes:
-    ///   1. one file in Cells/ with an enum conforming to `RecurrentCell` (gates, cache needs,
-    ///      forward, backward, the one-step form, and a `GradientFault` its test can plant);
-    ///   2. a case above (its checkpoint and `--cell` name) and a row here;
-    ///   3. its equations in Tests/TestSupport/ReferenceNetwork.swift;
-    ///   4. its PyTorch module in Tests/Fixtures/make_torch_fixture.py, and the fixture regenerated;
-    ///   5. one row in each table-driven test (GradientCheckTests, CellForwardTests, ...).
+    /// The registration point: the type that implements each cell.
     var implementation: RecurrentCell.Type {
         switch self {
         case .rnn: return VanillaRNNCell.self
@@ -36,6 +43,26 @@ public enum CellKind: String, CaseIterable, Sendable, Codable {
 
     /// Whether b_hh is added to the input-side pre-activations (see `RecurrentCell.foldsRecurrentBias`).
     var foldsRecurrentBias: Bool { implementation.foldsRecurrentBias }
+
+    /// The mistake the gradient-check tests plant in this cell's backward pass.
+    var plantedFault: GradientFault { implementation.plantedFault }
+
+    /// "LSTM": the name in captions and help text.
+    public var displayName: String { rawValue.uppercased() }
+
+    /// The order in which help text and defaults list the cells: most gate blocks first, ties in
+    /// declaration order ("lstm|gru|rnn").
+    public static var listed: [CellKind] {
+        allCases.enumerated().sorted { ($0.element.gateCount, -$0.offset) > ($1.element.gateCount, -$1.offset) }.map(\.element)
+    }
+
+    /// The recorded gate letters of every cell that has them, in `listed` order: "LSTM i f g o" for
+    /// `named`, "i f g o" without.
+    public static func gateLetters(named: Bool) -> [String] {
+        listed.filter(\.recordsGates).map { cell in
+            (named ? [cell.displayName] : []) + cell.gates.map(\.letter)
+        }.map { $0.joined(separator: " ") }
+    }
 }
 
 /// One gate block of a cell: how its units are named, and the nonlinearity that bounds their values.

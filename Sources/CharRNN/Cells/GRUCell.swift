@@ -16,6 +16,7 @@ enum GRUCell: RecurrentCell {
     static var foldsRecurrentBias: Bool { false }  // the reset gate multiplies W_hn·h + b_hn on its own
     static var savedValuesPerUnit: Int { 1 }       // W_hn·h + b_hn
     static var separateRecurrentGradients: Bool { true }
+    static var plantedFault: GradientFault { .flipUpdateGate }
 
     static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden, GH = 3 * H

@@ -15,6 +15,7 @@ enum LSTMCell: RecurrentCell {
     static var foldsRecurrentBias: Bool { true }
     static var savedValuesPerUnit: Int { 1 }  // tanh(c_{t+1}), which both h's and c's gradients use
     static var separateRecurrentGradients: Bool { false }
+    static var plantedFault: GradientFault { .dropCellCarry }
 
     static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden, GH = 4 * H

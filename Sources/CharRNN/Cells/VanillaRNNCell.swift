@@ -11,6 +11,7 @@ enum VanillaRNNCell: RecurrentCell {
     static var foldsRecurrentBias: Bool { true }
     static var savedValuesPerUnit: Int { 0 }
     static var separateRecurrentGradients: Bool { false }
+    static var plantedFault: GradientFault { .dropRecurrence }
 
     static func forward(_ w: LayerParameters, _ cache: LayerCache, steps T: Int, batch B: Int, streams: Range<Int>) {
         let H = cache.hidden

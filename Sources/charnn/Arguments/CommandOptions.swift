@@ -52,7 +52,8 @@ extension Options {
         static let json = Options.json.with(help: "print one JSON object instead of the table")
         static let corpus = Option<String>.text("--corpus", "FILE", help: "text to train on",
                                                 default: "corpora/shakespeare.txt, else generated text")
-        static let models = Option<[CellKind]>.list("--models", help: "cells to measure, comma-separated", default: "lstm,gru,rnn",
+        static let models = Option<[CellKind]>.list("--models", help: "cells to measure, comma-separated",
+                                                    default: CellKind.listed.map(\.rawValue).joined(separator: ","),
                                                     choices: CellKind.allCases.map(\.rawValue)) { CellKind(rawValue: $0) }
         static let hidden = Option<[Int]>.list("--hidden", help: "hidden sizes to measure, comma-separated", default: "128,512") {
             try? Options.hidden.read($0)
@@ -91,8 +92,11 @@ extension Options {
             guard let n = Int($0), n >= 0 else { throw InvalidValue(what: "needs a layer number or 'all'") }
             return n
         }
-        static let state = Option<StateSelection>.choice("--state", "h|c|gates|all", help: "h, LSTM cell state c, gates "
-                                                         + "(LSTM i f g o, GRU r z n), or all", default: .h)
+        static let state = Option<StateSelection>.choice("--state", "h|c|gates|all", help: "h, \(cellStateHolders) cell state c, gates "
+                                                         + "(\(CellKind.gateLetters(named: true).joined(separator: ", "))), or all",
+                                                         default: .h)
+        /// "LSTM": the cells that carry a cell state, for help text.
+        static let cellStateHolders = CellKind.listed.filter(\.hasCellState).map(\.displayName).joined(separator: "/")
         static let units = Option<[String]>(spec: OptionSpec(name: "--units", value: "LIST",
                                                              help: "unit indices (3,17,40) or names (l1.c.3); default every unit")) {
             let items = $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -8,7 +8,8 @@ enum Options {
     private static let training = TrainingOptions()
 
     // The model.
-    static let cell = Option<CellKind>.choice("--cell", "lstm|gru|rnn", help: "recurrent cell type", default: model.cell)
+    static let cell = Option<CellKind>.choice("--cell", CellKind.listed.map(\.rawValue).joined(separator: "|"),
+                                              help: "recurrent cell type", default: model.cell)
     static let layers = Option<Int>.integer("--layers", "N", help: "stacked recurrent layers", default: "\(model.layers)", in: 1...64)
     static let hidden = Option<Int>.integer("--hidden", "N", help: "hidden units per layer", default: "\(model.hidden)", in: 1...16384)
     static let dropout = Option<Float>.real("--dropout", "P", help: "dropout between layers, 0 ≤ P < 1",

@@ -23,13 +23,14 @@ enum InspectCellsCommand: Command {
         name: "inspect-cells",
         brief: "record, view and explain what the hidden units do on a text",
         summary: "Run a checkpoint over TEXTFILE (one stream from a zero state) and record every character's\n"
-            + "hidden states h, LSTM cell states c and gate values: dump them, view them as a heat map,\n"
+            + "hidden states h, \(O.cellStateHolders) cell states c and gate values: dump them, view them as a heat map,\n"
             + "or find the units that track text features.",
         positionals: [("CHECKPOINT", "a checkpoint written by charnn train"), ("TEXTFILE", "the text to run over (UTF-8); - reads standard input")],
         options: [O.layer, O.state, O.units, O.top, O.format, O.output, O.explain, O.saturation, O.maxChars,
                   O.contexts, O.window, O.pattern, O.patternMode, Options.skipUnknown, Options.singleThread],
         notes: [
-            "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 (gate letters i f g o / r z n).",
+            "Units are named l<layer>.<kind>.<index>: l0.h.17, l1.c.3, l0.i.5 "
+                + "(gate letters \(CellKind.gateLetters(named: false).joined(separator: " / "))).",
             "With --explain or --saturation and neither --format nor --output, only the reports are printed.",
             "Reports go to stdout, or to stderr when a tsv, jsonl or html dump is written to stdout.",
             "npy needs --output: FILE.npy gets a float32 [chars, units] array, FILE.json the column names,",
@@ -139,9 +140,9 @@ enum InspectCellsCommand: Command {
         if explain, let e = analysis.explanation { reports.append(explainTable(e)) }
         if let p = analysis.patterns { reports.append(patternTable(p)) }
         if saturation, let s = analysis.saturation {
-            reports.append(s.units.isEmpty ? "saturation: an RNN has no gates" : saturationTable(s))
+            reports.append(s.units.isEmpty ? "saturation: \(config.cell.indefiniteName) has no gates" : saturationTable(s))
         }
-        let caption = "\(args.positionals[0]) (\(config.cell.rawValue.uppercased()), \(config.layers) × \(config.hidden)) on "
+        let caption = "\(args.positionals[0]) (\(config.cell.displayName), \(config.layers) × \(config.hidden)) on "
             + "\(textPath): \(count) characters"
 
         if let viewer = v.viewer, let survey = analysis.survey {
