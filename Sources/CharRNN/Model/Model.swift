@@ -80,21 +80,20 @@ public final class Model: @unchecked Sendable {
         if let state { precondition(state.batch == ws.batch, "state batch size differs from the workspace's") }
         precondition(mode != .training || ws.dLogits.count > 0, "a training pass needs a workspace made with training: true")
         let B = ws.batch, cell = config.cell.implementation
-        let dropout = mode == .training && config.dropout > 0
-        let dropWeights = mode == .training && config.weightDrop > 0
+        let dropout = mode == .training ? ws.dropout : .none
         for l in 0..<config.layers {
             let cache = ws.layers[l]
             var w = layer(l, in: parameters.values)
-            if dropWeights { w = dropRecurrentWeights(w, cache, rng: &rng) }
+            if dropout.recurrentWeights { w = dropRecurrentWeights(w, cache, rng: &rng) }
             startState(of: cache, layer: l, from: state)
             if l == 0 {
                 embedInputs(ws, steps: T, w)
             } else {
-                projectInputs(ws, layer: l, steps: T, w, dropout: dropout, precision: precision)
+                projectInputs(ws, layer: l, steps: T, w, dropout: dropout.betweenLayers, precision: precision)
             }
             cache.packRecurrentWeights(w, forward: true, precision: precision)
             forEachStreamGroup(T, B) { streams in cell.forward(w, cache, steps: T, batch: B, streams: streams) }
-            if dropout && l < config.layers - 1 { dropOutputs(of: l, ws, steps: T, rng: &rng) }
+            if dropout.betweenLayers && l < config.layers - 1 { dropOutputs(of: l, ws, steps: T, rng: &rng) }
             if let state { keepFinalState(of: cache, layer: l, steps: T, in: state) }
         }
         decode(ws, steps: T, precision: precision)
@@ -207,33 +206,30 @@ public final class Model: @unchecked Sendable {
     public func backward(_ ws: Workspace, steps T: Int, precision: Precision = .fp32) {
         let B = ws.batch, H = config.hidden, L = config.layers, GH = config.cell.gateCount * H
         let cell = config.cell.implementation
-        // A training workspace of a model with dropout holds the dropped inputs of layers above 0.
-        let dropout = config.dropout > 0 && L > 1 && ws.layers[1].input.count > 0
-        // Likewise its W_hh masks, with weight drop.
-        let dropWeights = config.weightDrop > 0 && ws.layers[0].weightMask.count > 0
+        let dropout = ws.dropout  // a backward pass follows a training pass
         backpropagateDecoder(ws, steps: T, precision: precision)
 
         let dH = ws.dOutput.base
         for l in stride(from: L - 1, through: 0, by: -1) {
             let cache = ws.layers[l], g = layer(l, in: parameters.gradients)
             var w = layer(l, in: parameters.values)
-            if dropWeights { w = w.replacingWeightHH(cache.droppedWeightHH.base) }
+            if dropout.recurrentWeights { w = w.replacingWeightHH(cache.droppedWeightHH.base) }
             let dIn = UnsafePointer(dH)
             cache.packRecurrentWeights(w, forward: false, precision: precision)
             forEachStreamGroup(T, B) { streams in
                 cell.backward(w, cache, dH: dIn, steps: T, batch: B, streams: streams, fault: fault)
             }
-            accumulateRecurrentGradients(cache, into: g, steps: T, precision: precision, weightMask: dropWeights)
+            accumulateRecurrentGradients(cache, into: g, steps: T, precision: precision, weightMask: dropout.recurrentWeights)
             if l == 0 {
                 scatterEmbeddingGradient(ws, steps: T, into: g)
             } else {
                 // The pre-activation gradients are in `gates`: W_ih's gradient, and ∂loss/∂(layer l-1's output).
-                let input = layerInput(ws, l, dropout: dropout)
+                let input = layerInput(ws, l, dropout: dropout.betweenLayers)
                 precision.gemm(.transposed, .none, m: GH, n: H, k: T * B, cache.gates.base, lda: GH, input, ldb: H,
                                beta: 1, g.weightIH, ldc: H)
                 precision.gemm(.none, .none, m: T * B, n: H, k: GH, cache.gates.base, lda: GH, w.weightIH, ldb: H,
                                beta: 0, dH, ldc: H)
-                if dropout {
+                if dropout.betweenLayers {
                     let mask = ws.layers[l - 1].dropMask.base
                     for s in 0..<(T * B * H) { dH[s] *= mask[s] }
                 }

@@ -16,6 +16,8 @@ public final class Workspace: @unchecked Sendable {
     /// (T, B, H): ∂loss/∂(output of the layer being back-propagated). The decoder writes the top
     /// layer's; each layer above 0 writes the one below's over it once its time loop has read it.
     let dOutput: FloatBuffer
+    /// The dropout this workspace's training passes apply (its buffers are sized for it).
+    let dropout: ActiveDropout
 
     /// - Parameter training: allocate the buffers backward and dropout need.
     public init(config: ModelConfig, steps T: Int, batch B: Int, training: Bool) {
@@ -23,13 +25,14 @@ public final class Workspace: @unchecked Sendable {
         steps = T
         batch = B
         self.config = config
+        dropout = ActiveDropout(config: config, training: training)
         let V = config.vocabularySize, H = config.hidden, GH = config.cell.gateCount * H
         inputs = .allocate(capacity: T * B)
         inputs.initialize(repeating: 0, count: T * B)
         targets = .allocate(capacity: T * B)
         targets.initialize(repeating: 0, count: T * B)
-        layers = (0..<config.layers).map { l in
-            LayerCache(Workspace.cacheSizes(config: config, layer: l, steps: T, batch: B, training: training))
+        layers = (0..<config.layers).map { [dropout] l in
+            LayerCache(Workspace.cacheSizes(config: config, layer: l, steps: T, batch: B, dropout: dropout))
         }
         embedding = FloatBuffer(count: V * GH)
         embeddingGrad = FloatBuffer(count: training ? V * GH : 0)
@@ -43,8 +46,9 @@ public final class Workspace: @unchecked Sendable {
     /// allocating anything.
     public static func byteCount(config: ModelConfig, steps T: Int, batch B: Int, training: Bool) -> Int {
         let V = config.vocabularySize, H = config.hidden, GH = config.cell.gateCount * H, L = config.layers
+        let dropout = ActiveDropout(config: config, training: training)
         var floats = 0
-        for l in 0..<L { floats += cacheSizes(config: config, layer: l, steps: T, batch: B, training: training).total }
+        for l in 0..<L { floats += cacheSizes(config: config, layer: l, steps: T, batch: B, dropout: dropout).total }
         floats += V * GH * (training ? 2 : 1)                                 // embedding (+ gradient)
         floats += T * B * V * (training ? 2 : 1)                              // logits (+ gradient)
         floats += training ? T * B * H : 0                                    // dOutput
@@ -52,15 +56,13 @@ public final class Workspace: @unchecked Sendable {
     }
 
     /// Layer l's cache: the dropped copy of its input above layer 0 and the mask of its output
-    /// below the top layer, when a training pass uses dropout; its W_hh mask and dropped copy
-    /// with weight drop.
+    /// below the top layer, with dropout between layers; its W_hh mask and dropped copy with weight drop.
     private static func cacheSizes(config: ModelConfig, layer l: Int, steps T: Int, batch B: Int,
-                                   training: Bool) -> LayerCacheSizes {
-        let dropout = training && config.dropout > 0
-        return LayerCacheSizes(cell: config.cell.implementation, steps: T, batch: B, hidden: config.hidden,
-                               inputSize: config.inputSize(layer: l), needsInput: dropout && l > 0,
-                               needsMask: dropout && l < config.layers - 1,
-                               needsWeightDrop: training && config.weightDrop > 0)
+                                   dropout: ActiveDropout) -> LayerCacheSizes {
+        LayerCacheSizes(cell: config.cell.implementation, steps: T, batch: B, hidden: config.hidden,
+                        inputSize: config.inputSize(layer: l), needsInput: dropout.betweenLayers && l > 0,
+                        needsMask: dropout.betweenLayers && l < config.layers - 1,
+                        needsWeightDrop: dropout.recurrentWeights)
     }
 
     deinit {
@@ -92,5 +94,25 @@ public final class Workspace: @unchecked Sendable {
     public func gates(layer l: Int, step t: Int, stream b: Int) -> UnsafeBufferPointer<Float> {
         let GH = config.cell.gateCount * config.hidden
         return UnsafeBufferPointer(start: layers[l].gates.pointer(at: (t * batch + b) * GH), count: GH)
+    }
+}
+
+/// Which dropout a training pass applies, decided here once from the model's settings: between
+/// layers (a mask on each output below the top layer) and on W_hh (DropConnect). Evaluation and
+/// inference passes apply none (`none`).
+struct ActiveDropout: Equatable, Sendable {
+    let betweenLayers: Bool
+    let recurrentWeights: Bool
+
+    static let none = ActiveDropout(betweenLayers: false, recurrentWeights: false)
+
+    init(config: ModelConfig, training: Bool) {
+        self.init(betweenLayers: training && config.dropout > 0 && config.layers > 1,
+                  recurrentWeights: training && config.weightDrop > 0)
+    }
+
+    private init(betweenLayers: Bool, recurrentWeights: Bool) {
+        self.betweenLayers = betweenLayers
+        self.recurrentWeights = recurrentWeights
     }
 }
