@@ -66,7 +66,7 @@ public struct SafeTensors: Sendable {
     static let checksumKey = "charnn.checksum"
     static let metadataKey = "__metadata__"
     /// The reference safetensors implementation refuses larger headers as well.
-    static let maxHeaderLength: UInt64 = 100_000_000
+    static let maxHeaderLength = FileKinds.safeTensorsHeaderLimit
 
     static func checksumText(_ crc: UInt32) -> String {
         "crc32:" + String(crc, radix: 16).leftPadded(to: 8)

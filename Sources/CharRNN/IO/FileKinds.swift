@@ -31,7 +31,7 @@ public enum OutputKind: Sendable, CaseIterable {
         case .metricsLog: return FileKinds.starts(bytes, with: #"{"iteration":"#)
         case .lock: return bytes.count <= 21 && bytes.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x0A }
         case .inspection: return FileKinds.isInspectionStart(bytes)
-        case .report: return FileKinds.starts(bytes, with: ReportPage.opening)
+        case .report: return FileKinds.starts(bytes, with: FileKinds.reportOpening)
         }
     }
 }
@@ -39,6 +39,10 @@ public enum OutputKind: Sendable, CaseIterable {
 enum FileKinds {
     /// Enough for a checkpoint's header up to its format key, and every other kind's opening.
     static let prefixLength = 4096
+    /// The longest safetensors header a checkpoint may declare (SafeTensors refuses longer ones).
+    static let safeTensorsHeaderLimit: UInt64 = 100_000_000
+    /// How every report page begins (ReportPage writes it), up to its title.
+    static let reportOpening = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>charnn report: "
 
     /// The first `count` bytes of the file at `path` (fewer if it is shorter); nil if it cannot be read.
     static func prefix(of path: String, count: Int = prefixLength) -> [UInt8]? {
@@ -63,7 +67,7 @@ enum FileKinds {
     static func isCheckpointStart(_ bytes: [UInt8]) -> Bool {
         guard bytes.count > 8 else { return false }
         let length = bytes[..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length >= 2, length <= SafeTensors.maxHeaderLength else { return false }
+        guard length >= 2, length <= FileKinds.safeTensorsHeaderLimit else { return false }
         let header = bytes[8...]
         return header.starts(with: #"{"__metadata__":{"#.utf8)
             && String(decoding: header, as: UTF8.self).contains(#""charnn.format":"#)

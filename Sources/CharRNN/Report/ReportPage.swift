@@ -44,12 +44,9 @@ public struct ReportPage {
     path.lr, line.lr { stroke: #4a9a5b; } circle.validation { fill: #d9622b; } line { stroke-width: 2; }
     """
 
-    /// How every report page starts (what the output checks recognise as one).
-    static let opening = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>charnn report: "
-
     public var html: String {
         let name = Escaping.html(checkpointName)
-        return ReportPage.opening + """
+        return FileKinds.reportOpening + """
         \(name)</title>
         <style>\n\(ReportPage.style)</style></head>
         <body>
