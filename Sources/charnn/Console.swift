@@ -137,15 +137,6 @@ func warnSkipped(_ corpus: Corpus, _ path: String) {
 /// How messages name a text: "-" is "standard input".
 func displayName(_ path: String) -> String { path == standardInputPath ? "standard input" : path }
 
-/// An output file's directory must exist before anything is read or written.
-func checkOutputDirectory(_ path: String) throws {
-    let directory = TrainingFiles.directory(of: path)
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw RuntimeError("cannot write \(path): directory \(directory) does not exist")
-    }
-}
-
 /// Loads a checkpoint for a command, naming the file in errors about its content.
 func loadCheckpoint(_ path: String) throws -> Checkpoint {
     do {

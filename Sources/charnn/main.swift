@@ -88,6 +88,8 @@ func run(_ words: [String]) -> Int32 {
                           help: "charnn help" + (usage.command.map { " " + $0.name } ?? ""))
     } catch let e as RuntimeError {
         Console.error(e.message)
+    } catch let e as NamesSettings {
+        Console.error(e.text(naming: \.option))
     } catch let e as CustomStringConvertible {
         Console.error(e.description)
     } catch {

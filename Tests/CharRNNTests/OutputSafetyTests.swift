@@ -238,4 +238,67 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertNoThrow(try CheckpointLock(checkpoint: "x.ckpt").release())
         XCTAssertEqual(CheckpointLock.path(for: "runs/m.ckpt"), "runs/.m.ckpt.lock")
     }
+
+    func claim(_ output: String, metrics: String? = nil, force: Bool = false) throws -> TrainingOutputClaim {
+        try TrainingOutputClaim(output: output, metrics: metrics, corpus: ["corpus.txt"], resume: nil, resumedLog: nil, force: force)
+    }
+
+    func claimRefusal(_ output: String, metrics: String? = nil, force: Bool = false) -> OutputRefusal? {
+        do {
+            _ = try claim(output, metrics: metrics, force: force)
+            return nil
+        } catch {
+            return error as? OutputRefusal
+        }
+    }
+
+    /// One call checks, probes and locks a run's outputs, refusing in that order and leaving nothing
+    /// behind when it refuses; the claim holds its locks until released.
+    func testTrainingOutputsAreCheckedProbedAndLockedInOneCall() throws {
+        XCTAssertEqual(claimRefusal(""), .notAFile(output: ""))
+        XCTAssertEqual(claimRefusal("d/"), .notAFile(output: "d/"))
+        XCTAssertEqual(claimRefusal("missing/m.ckpt"), .missingDirectory(output: "missing/m.ckpt", directory: "missing"))
+        XCTAssertEqual(claimRefusal("corpus.txt/m.ckpt"), .notADirectory(output: "corpus.txt/m.ckpt", directory: "corpus.txt"))
+        XCTAssertEqual(claimRefusal("link.txt"), .readsIt(output: "--output link.txt", input: "corpus.txt", role: "the corpus"))
+        XCTAssertEqual(claimRefusal("model.ckpt"), .existingCheckpoint(output: "--output model.ckpt", resume: "model.ckpt"))
+        XCTAssertFalse(dir.exists(".model.ckpt.lock"), "a refused claim releases the locks it took")
+        // A name the file system cannot hold with the writer's temporary suffix fails the probe, before any lock.
+        let long = String(repeating: "n", count: 250) + ".ckpt"
+        guard case .notWritable(long, ".", _)? = claimRefusal(long) else { return XCTFail("\(String(describing: claimRefusal(long)))") }
+        XCTAssertFalse(dir.exists(CheckpointLock.path(for: long)))
+
+        let held = try claim("d/run.ckpt")
+        XCTAssertEqual(held.output, "d/run.ckpt")
+        XCTAssertEqual(held.log, MetricsLogPlan(path: "d/run.metrics.jsonl", startFresh: true, historyFrom: nil))
+        XCTAssertTrue(dir.exists("d/.run.ckpt.lock") && dir.exists("d/.run.best.ckpt.lock") && dir.exists("d/.run.metrics.jsonl.lock"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "d").filter { $0.hasSuffix(".tmp") }, [],
+                       "the probe leaves no temporary")
+        XCTAssertEqual(claimRefusal("d/run.ckpt"), .locked(checkpoint: "d/run.ckpt", pid: getpid()))
+        XCTAssertEqual(claimRefusal("d/other.ckpt", metrics: "d/run.metrics.jsonl"), .logLocked(log: "d/run.metrics.jsonl", pid: getpid()))
+        held.release()
+        XCTAssertFalse(dir.exists("d/.run.ckpt.lock") || dir.exists("d/.run.best.ckpt.lock") || dir.exists("d/.run.metrics.jsonl.lock"))
+        XCTAssertNoThrow(try claim("model.ckpt", force: true).release())
+    }
+
+    /// Another command's one call: identity and kind, the directory, then its locks, held until released.
+    func testACommandsOutputsAreCheckedThenLockedInOneCall() throws {
+        func dump(_ path: String) -> OutputSafety {
+            OutputSafety(inputs: [ReadInput(path: "corpus.txt", role: "the text")],
+                         outputs: [PlannedOutput(path: path, kind: .inspection, option: "--output"),
+                                   PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, option: "--output", role: "the lock file")])
+        }
+        func refusal(_ path: String) -> OutputRefusal? {
+            do { _ = try dump(path).claim(locking: [path]); return nil } catch { return error as? OutputRefusal }
+        }
+        XCTAssertEqual(refusal("link.txt"), .readsIt(output: "--output link.txt", input: "corpus.txt", role: "the text"))
+        XCTAssertEqual(refusal("d"), .isDirectory(output: "--output d"))
+        XCTAssertEqual(refusal("missing/a.tsv"), .missingDirectory(output: "missing/a.tsv", directory: "missing"))
+        XCTAssertEqual(refusal("corpus.txt/a.tsv"), .missingDirectory(output: "corpus.txt/a.tsv", directory: "corpus.txt"))
+        let locks = try dump("d/a.tsv").claim(locking: ["d/a.tsv"])
+        XCTAssertEqual(locks.map(\.checkpoint), ["d/a.tsv"])
+        XCTAssertEqual(refusal("d/a.tsv"), .locked(checkpoint: "d/a.tsv", pid: getpid()))
+        for lock in locks { lock.release() }
+        XCTAssertNil(refusal("d/a.tsv"))
+        XCTAssertFalse(dir.exists("d/.a.tsv.lock"), "a claim nobody keeps leaves no lock behind")
+    }
 }

@@ -145,4 +145,38 @@ final class SamplingModeTests: XCTestCase {
             XCTAssertEqual($0 as? FileError, .notFound(path: dir.file("missing.txt").path))
         }
     }
+
+    /// The options the command line refuses are problems of the options themselves, and a sampler
+    /// refuses them before it reads anything.
+    func testSamplingOptionsReportTheirProblems() throws {
+        XCTAssertNil(SamplingOptions().problem)
+        let cases: [(String, (inout SamplingOptions) -> Void)] = [
+            ("temperature 0.0 is not in (0, 1000]", { $0.temperature = 0 }),
+            ("temperature -1.0 is not in (0, 1000]", { $0.temperature = -1 }),
+            ("temperature 1001.0 is not in (0, 1000]", { $0.temperature = 1001 }),
+            ("temperature nan is not in (0, 1000]", { $0.temperature = .nan }),
+            ("temperature 1e-45 is not in (0, 1000]", { $0.temperature = .leastNonzeroMagnitude }),
+            ("length 0 is below 1", { $0.length = 0 }),
+            ("top_k 0 is below 1", { $0.topK = 0 }),
+            ("argmax takes the most likely character, so temperature and top_k do nothing", { $0.argmax = true; $0.temperature = 0.5 }),
+            ("argmax takes the most likely character, so temperature and top_k do nothing", { $0.argmax = true; $0.topK = 3 }),
+            ("a stop text is empty", { $0.stopTexts = ["x", ""] }),
+        ]
+        for (problem, change) in cases {
+            var options = SamplingOptions()
+            change(&options)
+            XCTAssertEqual(options.problem, problem)
+            var emitted = 0
+            XCTAssertThrowsError(try Self.loud.generate(options) { _ in emitted += 1 }) { error in
+                XCTAssertEqual(error as? InvalidSamplingOptions, InvalidSamplingOptions(problem: problem))
+            }
+            XCTAssertEqual(emitted, 0)
+        }
+        var edge = SamplingOptions()
+        (edge.temperature, edge.topK, edge.length) = (1000, 1, 1)
+        XCTAssertNil(edge.problem)
+        edge.argmax = true
+        (edge.temperature, edge.topK) = (1, nil)
+        XCTAssertNil(edge.problem)
+    }
 }

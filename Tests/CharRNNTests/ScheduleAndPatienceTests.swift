@@ -32,6 +32,21 @@ final class ScheduleAndPatienceTests: XCTestCase {
         XCTAssertEqual(rate(100), 2e-4, accuracy: 1e-9)
     }
 
+    /// A decay implies the step schedule when none is named, and contradicts any other named one.
+    func testADecayImpliesTheStepScheduleAndContradictsTheOthers() throws {
+        XCTAssertNil(try LearningRateScheduleKind.requested(nil, decaySet: false))
+        XCTAssertEqual(try LearningRateScheduleKind.requested(nil, decaySet: true), .step)
+        for kind in LearningRateScheduleKind.allCases {
+            XCTAssertEqual(try LearningRateScheduleKind.requested(kind, decaySet: false), kind)
+        }
+        XCTAssertEqual(try LearningRateScheduleKind.requested(.step, decaySet: true), .step)
+        for kind in LearningRateScheduleKind.allCases where kind != .step {
+            XCTAssertThrowsError(try LearningRateScheduleKind.requested(kind, decaySet: true)) { error in
+                XCTAssertEqual(error as? ScheduleConflict, ScheduleConflict(schedule: kind))
+            }
+        }
+    }
+
     func testConstantAndStepCarryOnFromTheCurrentRate() {
         let constant = LearningRateSchedule(kind: .constant)
         XCTAssertEqual(constant.rate(base: 2e-3, current: 7e-4, decay: 0.5, decayEvery: 1, at: clock(30)), 7e-4)

@@ -91,4 +91,22 @@ final class StreamFailureTests: XCTestCase {
         XCTAssertEqual(MemoryLimit.parseControlGroupLimit("2147483648\n"), 2 * gib)
         XCTAssertEqual(MemoryLimit.statusField("VmSize", in: "Name:\tx\nVmSize:\t  123456 kB\nVmData:\t 10 kB\n"), 123_456 * 1024)
     }
+
+    /// A run may take 90 % of the limit and no more; the refusal says what the run is and what it
+    /// would need against which limit.
+    func testMemoryRuleAdmitsNinetyPercentOfTheLimit() throws {
+        XCTAssertTrue(MemoryLimit(bytes: 1000, source: .physical).admits(900))
+        XCTAssertFalse(MemoryLimit(bytes: 1000, source: .physical).admits(901))
+        let config = ModelConfig(cell: .gru, layers: 2, hidden: 64, vocabularySize: 30)
+        var options = TrainingOptions()
+        (options.batchSize, options.seqLength) = (8, 16)
+        let needed = Trainer.estimatedBytes(config: config, options: options, characters: 10_000)
+        let exact = MemoryLimit(bytes: needed * 10 / 9 + 9, source: .controlGroup)
+        XCTAssertNoThrow(try MemoryLimit.check(config: config, options: options, characters: 10_000, limit: exact))
+        let short = MemoryLimit(bytes: exact.bytes - 10, source: .controlGroup)
+        XCTAssertThrowsError(try MemoryLimit.check(config: config, options: options, characters: 10_000, limit: short)) { error in
+            XCTAssertEqual(error as? MemoryShortfall,
+                           MemoryShortfall(config: config, batchSize: 8, seqLength: 16, neededBytes: needed, limit: short))
+        }
+    }
 }

@@ -4,6 +4,8 @@
 // nowhere; it replaces or extends only a file of its own kind; and a run never replaces a checkpoint
 // that existed before it started unless it continues that checkpoint or is told --force.
 
+import Foundation
+
 /// A refusal to write, as one line saying which file and what to do instead.
 public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
     case readsIt(output: String, input: String, role: String)
@@ -17,6 +19,10 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
     case replacesBest(output: String, latest: String)
     case logLocked(log: String, pid: Int32?)
     case othersLog(log: String, owner: String)
+    case notAFile(output: String)
+    case missingDirectory(output: String, directory: String)
+    case notADirectory(output: String, directory: String)
+    case notWritable(output: String, directory: String, reason: String)
 
     public var description: String {
         switch self {
@@ -49,6 +55,14 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
                 + "state to \(latest), or choose another --output"
         case .lockFailed(let checkpoint, let lock, let reason):
             return "cannot write \(checkpoint): cannot create its lock file \(lock) (\(reason))"
+        case .notAFile(let output):
+            return "--output '\(output)' does not name a file"
+        case .missingDirectory(let output, let directory):
+            return "cannot write \(output): directory \(directory) does not exist"
+        case .notADirectory(let output, let directory):
+            return "cannot write \(output): \(directory) is not a directory"
+        case .notWritable(let output, let directory, let reason):
+            return "cannot write \(output): directory \(directory) is not writable (\(reason))"
         }
     }
 }
@@ -98,6 +112,21 @@ public struct OutputSafety: Sendable {
     public init(inputs: [ReadInput], outputs: [PlannedOutput]) {
         self.inputs = inputs
         self.outputs = outputs
+    }
+
+    /// The one call of a command that writes files (training's is TrainingOutputClaim): identity and
+    /// kind of every output, its directory, then the one-writer locks of `locking`, held until
+    /// released. Throws the first `OutputRefusal`, holding no lock.
+    public func claim(locking: [String] = []) throws -> [CheckpointLock] {
+        try checkIdentityAndKind()
+        for output in outputs where output.kind != .lock {
+            let directory = TrainingFiles.directory(of: output.path)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw OutputRefusal.missingDirectory(output: output.path, directory: directory)
+            }
+        }
+        return try locking.map { try CheckpointLock(checkpoint: $0) }
     }
 
     /// Identity, then kind, for every output: throws the first `OutputRefusal`.

@@ -1,5 +1,5 @@
-// `--pattern`: which characters of a text a regular expression covers, found over the whole text
-// at once (no chunk cuts a match) and counted in Unicode scalars, as the model's characters are:
+// Which characters of a text a pattern (a regular expression) covers, found over the whole text at
+// once (no chunk cuts a match) and counted in Unicode scalars, as the model's characters are:
 // NSRegularExpression reports UTF-16 offsets, which a single forward walk turns into positions.
 
 import Foundation
@@ -27,22 +27,22 @@ public enum PatternMode: String, CaseIterable, Sendable {
     }
 }
 
-public enum PatternError: Error, Equatable, CustomStringConvertible {
+public enum PatternError: Error, Equatable, NamesSettings {
     /// Not a regular expression: why, and where (a scalar offset into the pattern) when known.
     case invalid(String, reason: String?, offset: Int?)
     case marksNothing(String, matched: Bool)
     case marksEverything(String, characters: Int)
 
-    public var description: String {
+    public func text(naming name: (Setting) -> String) -> String {
         switch self {
         case .invalid(let p, let reason, let offset):
-            return "--pattern '\(p)' is not a valid regular expression" + (reason.map { ": \($0)" } ?? "")
+            return "\(name(.pattern)) '\(p)' is not a valid regular expression" + (reason.map { ": \($0)" } ?? "")
                 + (offset.map { " at offset \($0) of the pattern" } ?? "")
         case .marksNothing(let p, let matched):
-            return matched ? "--pattern '\(p)' matches, but marks no character in this --pattern-mode"
-                : "--pattern '\(p)' never matches the text"
+            return matched ? "\(name(.pattern)) '\(p)' matches, but marks no character in this \(name(.patternMode))"
+                : "\(name(.pattern)) '\(p)' never matches the text"
         case .marksEverything(let p, let n):
-            return "--pattern '\(p)' marks all \(n) characters, so no unit can separate marked from unmarked ones"
+            return "\(name(.pattern)) '\(p)' marks all \(n) characters, so no unit can separate marked from unmarked ones"
         }
     }
 }

@@ -24,6 +24,25 @@ public struct SamplingOptions: Sendable, Equatable {
     public var stopTexts: [String] = []
 
     public init() {}
+
+    /// What is out of range or contradictory, or nil if a sampler can use these options. The
+    /// temperature divides the logits, so it must be a normal positive number (at most 1000, past
+    /// which every character is as likely as any other); argmax ignores temperature and top-k, so
+    /// setting either beside it would do nothing.
+    public var problem: String? {
+        if let length, length < 1 { return "length \(length) is below 1" }
+        if !(temperature.isNormal && temperature > 0 && temperature <= 1000) { return "temperature \(temperature) is not in (0, 1000]" }
+        if let topK, topK < 1 { return "top_k \(topK) is below 1" }
+        if argmax && (temperature != 1 || topK != nil) { return "argmax takes the most likely character, so temperature and top_k do nothing" }
+        if stopTexts.contains("") { return "a stop text is empty" }
+        return nil
+    }
+}
+
+/// Options a sampler refuses, with what is wrong with them (`SamplingOptions.problem`).
+public struct InvalidSamplingOptions: Error, Sendable, Equatable, CustomStringConvertible {
+    public let problem: String
+    public var description: String { "invalid sampling options: \(problem)" }
 }
 
 /// Why a generation ended.
@@ -53,8 +72,9 @@ public final class Sampler {
     }
 
     /// Generates up to `options.length` characters, calling `emit` with each as soon as it is
-    /// drawn; `shouldStop` is asked before each one (Ctrl-C). Throws if the priming text or a stop
-    /// text has characters outside the vocabulary.
+    /// drawn; `shouldStop` is asked before each one (Ctrl-C). Throws `InvalidSamplingOptions` if
+    /// `options.problem` says so, and if the priming text or a stop text has characters outside the
+    /// vocabulary.
     @discardableResult
     public func generate(_ options: SamplingOptions, shouldStop: () -> Bool = { false },
                          emit: (Unicode.Scalar) -> Void) throws -> SamplingEnd {
@@ -76,6 +96,7 @@ public final class Sampler {
     /// from one prime to the next).
     func generate(_ options: SamplingOptions, prime: String, rng: inout SplitMix64, step: (Int32) -> UnsafePointer<Float>,
                   shouldStop: () -> Bool, emit: (Unicode.Scalar) -> Void) throws -> SamplingEnd {
+        if let problem = options.problem { throw InvalidSamplingOptions(problem: problem) }
         let primeIDs = try vocabulary.encode(prime)
         var stops = StopTextMatcher(try options.stopTexts.map { try vocabulary.encode($0) })
         var next = feedPrime(primeIDs, vocabulary: vocabulary) { _ = step($0) }

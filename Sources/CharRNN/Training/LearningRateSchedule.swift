@@ -5,6 +5,19 @@ import Foundation
 
 public enum LearningRateScheduleKind: String, CaseIterable, Codable, Sendable {
     case constant, cosine, step
+
+    /// The schedule a run asks for: the one named, else step when a decay (its factor or its
+    /// period) is set, since only the step schedule decays by them; nil when neither is set.
+    /// A decay beside another named schedule is a contradiction.
+    public static func requested(_ named: LearningRateScheduleKind?, decaySet: Bool) throws(ScheduleConflict) -> LearningRateScheduleKind? {
+        if let named, named != .step, decaySet { throw ScheduleConflict(schedule: named) }
+        return named ?? (decaySet ? .step : nil)
+    }
+}
+
+/// A step decay (factor or period) set beside `schedule`, which does not decay by them.
+public struct ScheduleConflict: Error, Sendable, Equatable {
+    public let schedule: LearningRateScheduleKind
 }
 
 /// Where the run is when it asks for the next update's rate.

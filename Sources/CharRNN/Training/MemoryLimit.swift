@@ -95,3 +95,28 @@ public struct MemoryLimit: Equatable, Sendable {
         return n
     }
 }
+
+/// A run refused because its model and batch would not fit: what it is, what it needs and the
+/// limit it meets.
+public struct MemoryShortfall: Error, Sendable, Equatable {
+    public let config: ModelConfig
+    public let batchSize: Int
+    public let seqLength: Int
+    public let neededBytes: Int
+    public let limit: MemoryLimit
+}
+
+extension MemoryLimit {
+    /// A run may take at most 90 % of the limit: the rest is left to the system, the allocator's
+    /// overhead and the buffers an estimate does not count.
+    public func admits(_ bytes: Int) -> Bool { bytes <= self.bytes * 9 / 10 }
+
+    /// Refuses a model and batch too large for `limit`, before anything of them is allocated.
+    public static func check(config: ModelConfig, options: TrainingOptions, characters: Int,
+                             limit: MemoryLimit = .current()) throws(MemoryShortfall) {
+        let needed = Trainer.estimatedBytes(config: config, options: options, characters: characters)
+        guard !limit.admits(needed) else { return }
+        throw MemoryShortfall(config: config, batchSize: options.batchSize, seqLength: options.seqLength,
+                              neededBytes: needed, limit: limit)
+    }
+}

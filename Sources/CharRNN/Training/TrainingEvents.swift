@@ -50,16 +50,17 @@ public struct TrainingSummary: Sendable {
     public let stoppedEarlyWithBestAt: Int?
 }
 
-public enum TrainingError: Error, Equatable, CustomStringConvertible {
+public enum TrainingError: Error, Equatable, NamesSettings {
     case corpusTooShort(characters: Int)
     case nonFinite(iteration: Int, what: String)
 
-    public var description: String {
+    public func text(naming name: (Setting) -> String) -> String {
         switch self {
         case .corpusTooShort(let n):
             return "the training text is too short: \(n) character\(n == 1 ? "" : "s"), and training needs at least 2 characters"
         case .nonFinite(let it, let what):
-            return "\(what) became non-finite at iteration \(it); the last checkpoint was kept. Try a lower --lr or --clip-norm"
+            return "\(what) became non-finite at iteration \(it); the last checkpoint was kept. "
+                + "Try a lower \(name(.learningRate)) or \(name(.clipNorm))"
         }
     }
 }

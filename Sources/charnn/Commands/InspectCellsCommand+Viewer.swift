@@ -22,7 +22,7 @@ extension InspectCellsCommand {
     static func validateViewer(_ args: ParsedArguments, format: Format?) throws -> Viewer? {
         let contexts = try args.value(O.contexts)
         let patterns = try args.strings(O.pattern).map { source in
-            do { return try TextPattern(source) } catch let e as PatternError { throw usage("\(e)") }
+            do { return try TextPattern(source) } catch let e as PatternError { throw usage(e.text(naming: \.option)) }
         }
         if contexts == nil && args.has(O.window) { throw usage("--window needs --contexts") }
         if patterns.isEmpty && args.has(O.patternMode) { throw usage("--pattern-mode needs --pattern") }
@@ -51,7 +51,7 @@ extension InspectCellsCommand {
             do {
                 marks = try PatternMarks.mark(viewer.patterns, in: corpus.tokens, count: count, vocabulary: vocabulary, mode: viewer.mode)
             } catch let e as PatternError {
-                throw RuntimeError("\(displayName(textPath)): \(e)")
+                throw RuntimeError("\(displayName(textPath)): \(e.text(naming: \.option))")
             }
         }
         return SurveyRequest(units: units, contexts: viewer.contexts.map { ($0, viewer.window) }, marks: marks)

@@ -205,9 +205,7 @@ enum InspectCellsCommand: Command {
             outputs.append(PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, option: "--output", role: "the lock file"))
         }
         let inputs = [ReadInput(path: checkpoint, role: "the checkpoint"), ReadInput(path: text, role: "the text")]
-        try OutputSafety(inputs: inputs, outputs: outputs).checkIdentityAndKind()
-        try checkOutputDirectory(output)
-        return try paths.map { try CheckpointLock(checkpoint: $0) }
+        return try OutputSafety(inputs: inputs, outputs: outputs).claim(locking: paths)
     }
 
     /// acts.npy → acts.json; other names get .json appended.

@@ -55,9 +55,8 @@ enum ReportCommand: Command {
     /// The page's directory must exist, and the page replaces only an earlier report (or an empty
     /// file), never the checkpoint or the log it reads; it is written whole or not at all.
     static func checkOutput(_ path: String, checkpoint: String, log: String?) throws {
-        try checkOutputDirectory(path)
         var inputs = [ReadInput(path: checkpoint, role: "the checkpoint")]
         if let log { inputs.append(ReadInput(path: log, role: "its metrics log")) }
-        try OutputSafety(inputs: inputs, outputs: [PlannedOutput(path: path, kind: .report, option: "--output")]).checkIdentityAndKind()
+        _ = try OutputSafety(inputs: inputs, outputs: [PlannedOutput(path: path, kind: .report, option: "--output")]).claim()
     }
 }

@@ -4,14 +4,14 @@ import CharRNN
 import Foundation
 
 extension TrainCommand {
-    /// --lr-schedule, or step when only --lr-decay or --lr-decay-every is given; a decay with any
-    /// other schedule is a contradiction.
+    /// --lr-schedule, or the schedule the library's rule implies from --lr-decay and --lr-decay-every.
     static func scheduleKind(_ args: ParsedArguments) throws -> LearningRateScheduleKind? {
-        let kind = try args.value(Options.schedule)
-        let decays = args.has(Options.lrDecay) || args.has(Options.lrDecayEvery)
-        if let kind, kind != .step, decays {
-            throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(kind.rawValue)", command: spec)
+        let named = try args.value(Options.schedule)
+        do throws(ScheduleConflict) {
+            return try LearningRateScheduleKind.requested(named, decaySet: args.has(Options.lrDecay) || args.has(Options.lrDecayEvery))
+        } catch {
+            throw UsageError(message: "--lr-decay and --lr-decay-every belong to --lr-schedule step, not \(error.schedule.rawValue)",
+                             command: spec)
         }
-        return kind ?? (decays ? .step : nil)
     }
 }

@@ -187,14 +187,16 @@ enum TrainCommand: Command {
                      precision: v.request.trainingPrecision(resuming: nil))
     }
 
-    /// Refuses a model and batch that cannot fit in this machine's memory, before allocating them.
+    /// The library's memory rule, its refusal told in the options' names.
     static func checkMemory(_ config: ModelConfig, _ options: TrainingOptions, _ characters: Int) throws {
-        let needed = Trainer.estimatedBytes(config: config, options: options, characters: characters)
-        let limit = MemoryLimit.current()
-        guard needed > limit.bytes * 9 / 10 else { return }
-        let gib = { (n: Int) in String(format: "%.1f GiB", Double(n) / 1_073_741_824) }
-        throw RuntimeError("a \(config.cell.rawValue) \(config.layers)×\(config.hidden) model with batch \(options.batchSize) × "
-                           + "sequence \(options.seqLength) needs about \(gib(needed)) but \(limit.source.phrase) \(gib(limit.bytes)); "
-                           + "use a smaller --hidden, --layers, --batch-size or --seq-length")
+        do throws(MemoryShortfall) {
+            try MemoryLimit.check(config: config, options: options, characters: characters)
+        } catch {
+            let gib = { (n: Int) in String(format: "%.1f GiB", Double(n) / 1_073_741_824) }
+            let (config, limit) = (error.config, error.limit)
+            throw RuntimeError("a \(config.cell.rawValue) \(config.layers)×\(config.hidden) model with batch \(error.batchSize) × "
+                               + "sequence \(error.seqLength) needs about \(gib(error.neededBytes)) but \(limit.source.phrase) "
+                               + "\(gib(limit.bytes)); use a smaller --hidden, --layers, --batch-size or --seq-length")
+        }
     }
 }

@@ -1,0 +1,15 @@
+// Library messages name settings (CharRNN's Setting); the command line says them with the names of
+// the options that set them.
+
+import CharRNN
+
+extension Setting {
+    var option: String {
+        switch self {
+        case .learningRate: return Options.learningRate.spec.name
+        case .clipNorm: return Options.clipNorm.spec.name
+        case .pattern: return Options.Inspect.pattern.spec.name
+        case .patternMode: return Options.Inspect.patternMode.spec.name
+        }
+    }
+}
