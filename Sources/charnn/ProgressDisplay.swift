@@ -65,7 +65,7 @@ final class ProgressDisplay {
     func handle(_ event: TrainingEvent) {
         switch event {
         case .warning(let message):
-            line("charnn: warning: \(message)")
+            line("charnn: warning: \(message.text(naming: \.option))")
         case .started(let s):
             let c = config
             let what = "\(c.cell.rawValue.uppercased()) \(c.layers)×\(c.hidden), vocabulary \(c.vocabularySize), "

@@ -35,7 +35,7 @@ final class BF16TrainingTests: XCTestCase {
         let trainer = try Trainer(model: Model(config: config, seed: 7), vocabulary: corpus.vocabulary, corpus: corpus,
                                   options: options)
         var warnings: [String] = []
-        _ = try trainer.run(until: StopCondition(iterations: iterations)) { if case .warning(let w) = $0 { warnings.append(w) } }
+        _ = try trainer.run(until: StopCondition(iterations: iterations)) { if case .warning(let w) = $0 { warnings.append(w.description) } }
         return (trainer, warnings)
     }
 
@@ -107,7 +107,7 @@ final class BF16TrainingTests: XCTestCase {
         let (fp32, quiet) = try Self.train(.lstm, hidden: 16, Self.options(.fp32), iterations: 4)
         let (asked, warnings) = try Self.train(.lstm, hidden: 16, Self.options(.bf16), iterations: 4)
         XCTAssertEqual(quiet, [])
-        XCTAssertEqual(warnings, ["this CPU has no bfloat16 dot products (AVX-512 BF16); using --precision fp32"])
+        XCTAssertEqual(warnings, ["this CPU has no bfloat16 dot products (AVX-512 BF16); using precision fp32"])
         XCTAssertEqual(asked.options.precision, .fp32)
         XCTAssertEqual(asked.model.parameters.values.array, fp32.model.parameters.values.array)
         XCTAssertEqual(asked.progress.lastValidationLoss, fp32.progress.lastValidationLoss)

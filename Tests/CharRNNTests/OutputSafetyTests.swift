@@ -47,7 +47,7 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         try? dir.write("text", to: ".m.ckpt.lock")
         let lockSafety = TrainingFiles.outputSafety(corpus: [".m.ckpt.lock"], resume: nil, output: "m.ckpt", metrics: nil, force: false)
         guard case .readsIt(let output, _, _)? = refusal(lockSafety) else { return XCTFail("\(String(describing: refusal(lockSafety)))") }
-        XCTAssertTrue(output.contains("the lock file"), output)
+        XCTAssertTrue(output.contains("the lock file"), output.description)
     }
 
     func testTheResumedCheckpointMayBeReplacedOnlyByTheRunContinuingIt() throws {
@@ -70,7 +70,7 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         guard case .existingCheckpoint(let label, "fresh.ckpt")? = refusal(train(output: "fresh.ckpt"), existing: true) else {
             return XCTFail("the best checkpoint of a new output exists")
         }
-        XCTAssertTrue(label.contains("fresh.best.ckpt"), label)
+        XCTAssertTrue(label.contains("fresh.best.ckpt"), label.description)
     }
 
     func testOutputsReplaceOnlyTheirOwnKind() throws {
@@ -113,7 +113,7 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
 
     func inspect(_ output: String) -> OutputSafety {
         OutputSafety(inputs: [ReadInput(path: "model.ckpt", role: "the checkpoint"), ReadInput(path: "corpus.txt", role: "the text")],
-                     outputs: [PlannedOutput(path: output, kind: .inspection, option: "--output")])
+                     outputs: [PlannedOutput(path: output, kind: .inspection, setting: .output)])
     }
 
     func testBrokenLinksAndOutputsThatCoincide() {
@@ -192,7 +192,7 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertEqual(claimed.path, "checkpoints/c-2.ckpt")
         XCTAssertEqual(claimed.claim, "lock of checkpoints/c-2.ckpt")
         XCTAssertThrowsError(try TrainingFiles.claimFreshCheckpoint(directory: "checkpoints", stem: "c") { path -> String in
-            throw OutputRefusal.isDirectory(output: path)
+            throw OutputRefusal.isDirectory(output: SettingsMessage(path))
         })
     }
 
@@ -259,8 +259,8 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
         XCTAssertEqual(claimRefusal("d/"), .notAFile(output: "d/"))
         XCTAssertEqual(claimRefusal("missing/m.ckpt"), .missingDirectory(output: "missing/m.ckpt", directory: "missing"))
         XCTAssertEqual(claimRefusal("corpus.txt/m.ckpt"), .notADirectory(output: "corpus.txt/m.ckpt", directory: "corpus.txt"))
-        XCTAssertEqual(claimRefusal("link.txt"), .readsIt(output: "--output link.txt", input: "corpus.txt", role: "the corpus"))
-        XCTAssertEqual(claimRefusal("model.ckpt"), .existingCheckpoint(output: "--output model.ckpt", resume: "model.ckpt"))
+        XCTAssertEqual(claimRefusal("link.txt"), .readsIt(output: "\(setting: .output) link.txt", input: "corpus.txt", role: "the corpus"))
+        XCTAssertEqual(claimRefusal("model.ckpt"), .existingCheckpoint(output: "\(setting: .output) model.ckpt", resume: "model.ckpt"))
         XCTAssertFalse(dir.exists(".model.ckpt.lock"), "a refused claim releases the locks it took")
         // A name the file system cannot hold with the writer's temporary suffix fails the probe, before any lock.
         let long = String(repeating: "n", count: 250) + ".ckpt"
@@ -284,14 +284,14 @@ final class OutputSafetyTests: WorkingDirectoryTestCase {
     func testACommandsOutputsAreCheckedThenLockedInOneCall() throws {
         func dump(_ path: String) -> OutputSafety {
             OutputSafety(inputs: [ReadInput(path: "corpus.txt", role: "the text")],
-                         outputs: [PlannedOutput(path: path, kind: .inspection, option: "--output"),
-                                   PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, option: "--output", role: "the lock file")])
+                         outputs: [PlannedOutput(path: path, kind: .inspection, setting: .output),
+                                   PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, setting: .output, role: "the lock file")])
         }
         func refusal(_ path: String) -> OutputRefusal? {
             do { _ = try dump(path).claim(locking: [path]); return nil } catch { return error as? OutputRefusal }
         }
-        XCTAssertEqual(refusal("link.txt"), .readsIt(output: "--output link.txt", input: "corpus.txt", role: "the text"))
-        XCTAssertEqual(refusal("d"), .isDirectory(output: "--output d"))
+        XCTAssertEqual(refusal("link.txt"), .readsIt(output: "\(setting: .output) link.txt", input: "corpus.txt", role: "the text"))
+        XCTAssertEqual(refusal("d"), .isDirectory(output: "\(setting: .output) d"))
         XCTAssertEqual(refusal("missing/a.tsv"), .missingDirectory(output: "missing/a.tsv", directory: "missing"))
         XCTAssertEqual(refusal("corpus.txt/a.tsv"), .missingDirectory(output: "corpus.txt/a.tsv", directory: "corpus.txt"))
         let locks = try dump("d/a.tsv").claim(locking: ["d/a.tsv"])

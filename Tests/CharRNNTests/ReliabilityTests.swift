@@ -174,7 +174,7 @@ final class ReliabilityTests: XCTestCase {
         let summary = try t.run(until: StopCondition(iterations: 10)) { event in
             if case .step(let s) = event, s.iteration == 3, !damaged { damaged = true; t.model.parameters.values[5] = .infinity }
             if case .warning(let w) = event {
-                warnings.append(w)
+                warnings.append(w.description)
                 // Back exactly to what the checkpoint of iteration 2 holds.
                 let saved = try! Checkpoint.read(from: path)
                 XCTAssertEqual(saved.training?.progress.iteration, 2)

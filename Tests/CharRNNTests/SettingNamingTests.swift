@@ -11,6 +11,13 @@ final class SettingNamingTests: XCTestCase {
         case .clipNorm: return "--clip-norm"
         case .pattern: return "--pattern"
         case .patternMode: return "--pattern-mode"
+        case .output: return "--output"
+        case .metrics: return "--metrics"
+        case .resume: return "--resume"
+        case .force: return "--force"
+        case .precision: return "--precision"
+        case .batchSize: return "--batch-size"
+        case .seqLength: return "--seq-length"
         }
     }
 
@@ -28,6 +35,14 @@ final class SettingNamingTests: XCTestCase {
         XCTAssertEqual(PatternError.marksNothing("zz", matched: false).text(naming: flags), "--pattern 'zz' never matches the text")
         XCTAssertEqual(PatternError.marksEverything(".", characters: 9).text(naming: flags),
                        "--pattern '.' marks all 9 characters, so no unit can separate marked from unmarked ones")
+        let existing = OutputRefusal.existingCheckpoint(output: "the best checkpoint \(setting: .output) m.best.ckpt", resume: "m.ckpt")
+        XCTAssertEqual(existing.description, "the best checkpoint output m.best.ckpt is an existing checkpoint; to continue it use "
+                       + "checkpoint to resume m.ckpt, to keep it choose another output, or add force to replace it")
+        XCTAssertEqual(existing.text(naming: flags), "the best checkpoint --output m.best.ckpt is an existing checkpoint; to continue it "
+                       + "use --resume m.ckpt, to keep it choose another --output, or add --force to replace it")
+        let fallback: SettingsMessage = "using \(setting: .precision) fp32, \(setting: .batchSize) \(4) \(setting: .seqLength) \(8)"
+        XCTAssertEqual(fallback.description, "using precision fp32, batch size 4 sequence length 8")
+        XCTAssertEqual(fallback.text(naming: flags), "using --precision fp32, --batch-size 4 --seq-length 8")
         XCTAssertEqual(TrainingError.corpusTooShort(characters: 1).text(naming: flags),
                        "the training text is too short: 1 character, and training needs at least 2 characters")
     }

@@ -263,10 +263,10 @@ final class TrainingTests: XCTestCase {
         let model = Model(config: ModelConfig(cell: .gru, layers: 1, hidden: 4, vocabularySize: corpus.vocabulary.count), seed: 1)
         let trainer = try Trainer(model: model, vocabulary: corpus.vocabulary, corpus: corpus, options: options)
         var warnings: [String] = []
-        _ = try trainer.run(until: StopCondition(iterations: 2)) { if case .warning(let w) = $0 { warnings.append(w) } }
+        _ = try trainer.run(until: StopCondition(iterations: 2)) { if case .warning(let w) = $0 { warnings.append(w.description) } }
         XCTAssertEqual(trainer.options.batchSize, 1)
         XCTAssertEqual(trainer.options.seqLength, 10)
-        XCTAssertTrue(warnings.contains { $0.contains("--batch-size 1 --seq-length 10") }, "\(warnings)")
+        XCTAssertTrue(warnings.contains { $0.contains("using batch size 1 sequence length 10") }, "\(warnings)")
         let one = try Corpus(bytes: Array("x".utf8))
         XCTAssertThrowsError(try Trainer(model: Model(config: ModelConfig(vocabularySize: 1), seed: 1), vocabulary: one.vocabulary,
                                          corpus: one, options: options)) {

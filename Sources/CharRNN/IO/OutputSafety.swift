@@ -6,14 +6,15 @@
 
 import Foundation
 
-/// A refusal to write, as one line saying which file and what to do instead.
-public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
-    case readsIt(output: String, input: String, role: String)
-    case sameOutput(output: String, other: String)
-    case brokenLink(output: String, target: String)
-    case isDirectory(output: String)
-    case foreign(output: String, kind: OutputKind, option: String)
-    case existingCheckpoint(output: String, resume: String)
+/// A refusal to write, as one line saying which file and what to do instead; its words name the
+/// settings that give the paths (the command line says its options).
+public enum OutputRefusal: Error, Equatable, NamesSettings {
+    case readsIt(output: SettingsMessage, input: String, role: SettingsMessage)
+    case sameOutput(output: SettingsMessage, other: SettingsMessage)
+    case brokenLink(output: SettingsMessage, target: String)
+    case isDirectory(output: SettingsMessage)
+    case foreign(output: SettingsMessage, kind: OutputKind, setting: Setting)
+    case existingCheckpoint(output: SettingsMessage, resume: String)
     case locked(checkpoint: String, pid: Int32?)
     case lockFailed(checkpoint: String, lock: String, reason: String)
     case replacesBest(output: String, latest: String)
@@ -24,7 +25,9 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
     case notADirectory(output: String, directory: String)
     case notWritable(output: String, directory: String, reason: String)
 
-    public var description: String {
+    public func text(naming name: (Setting) -> String) -> String { message.text(naming: name) }
+
+    private var message: SettingsMessage {
         switch self {
         case .readsIt(let output, let input, let role):
             return "\(output) is the same file as \(input), \(role); charnn never writes over a file it reads: choose another name"
@@ -35,28 +38,28 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
                 + "remove the link or choose another name"
         case .isDirectory(let output):
             return "cannot write \(output): it is a directory"
-        case .foreign(let output, let kind, let option):
+        case .foreign(let output, let kind, let setting):
             let verb = kind == .metricsLog ? "appends only to its own metrics logs" : "replaces only a file of the kind it writes"
-            return "\(output) exists and is not \(kind.noun); charnn \(verb): choose another \(option)"
+            return "\(output) exists and is not \(kind.noun); charnn \(verb): choose another \(setting: setting)"
         case .existingCheckpoint(let output, let resume):
-            return "\(output) is an existing checkpoint; to continue it use --resume \(resume), to keep it choose another "
-                + "--output, or add --force to replace it"
+            return "\(output) is an existing checkpoint; to continue it use \(setting: .resume) \(resume), to keep it choose another "
+                + "\(setting: .output), or add \(setting: .force) to replace it"
         case .locked(let checkpoint, let pid):
             return "\(checkpoint) is being written by another charnn run (process \(pid.map(String.init) ?? "unknown")); "
-                + "wait for it to finish or choose another --output"
+                + "wait for it to finish or choose another \(setting: .output)"
         case .logLocked(let log, let pid):
             return "\(log) is being written by another charnn run (process \(pid.map(String.init) ?? "unknown")); "
-                + "wait for it to finish or choose another --metrics"
+                + "wait for it to finish or choose another \(setting: .metrics)"
         case .othersLog(let log, let owner):
             return "\(log) is the metrics log of \(owner); charnn appends only to the log of the run it continues: "
-                + "choose another --metrics"
+                + "choose another \(setting: .metrics)"
         case .replacesBest(let output, let latest):
-            return "\(output) is a best checkpoint, which only a better one replaces; leave out --output to write the latest "
-                + "state to \(latest), or choose another --output"
+            return "\(output) is a best checkpoint, which only a better one replaces; leave out \(setting: .output) to write the latest "
+                + "state to \(latest), or choose another \(setting: .output)"
         case .lockFailed(let checkpoint, let lock, let reason):
             return "cannot write \(checkpoint): cannot create its lock file \(lock) (\(reason))"
         case .notAFile(let output):
-            return "--output '\(output)' does not name a file"
+            return "\(setting: .output) '\(output)' does not name a file"
         case .missingDirectory(let output, let directory):
             return "cannot write \(output): directory \(directory) does not exist"
         case .notADirectory(let output, let directory):
@@ -70,11 +73,11 @@ public enum OutputRefusal: Error, Equatable, CustomStringConvertible {
 /// A file a command reads: its path and what it is ("the corpus").
 public struct ReadInput: Sendable {
     public let path: String
-    public let role: String
-    /// The checkpoint given to --resume.
+    public let role: SettingsMessage
+    /// The checkpoint given to resume from.
     public var isResumed = false
 
-    public init(path: String, role: String, isResumed: Bool = false) {
+    public init(path: String, role: SettingsMessage, isResumed: Bool = false) {
         self.path = path
         self.role = role
         self.isResumed = isResumed
@@ -85,24 +88,24 @@ public struct ReadInput: Sendable {
 public struct PlannedOutput: Sendable {
     public let path: String
     public let kind: OutputKind
-    /// The option that names it, or from which it is derived ("--output").
-    public let option: String
+    /// The setting that names it, or from whose value it is derived (the output).
+    public let setting: Setting
     /// For files derived from the option's value: what they are ("the best checkpoint").
     public let role: String?
-    /// May replace the checkpoint given to --resume (the latest checkpoint of the run continuing it).
+    /// May replace the checkpoint resumed from (the latest checkpoint of the run continuing it).
     public var mayReplaceResumed = false
-    /// May replace a checkpoint that existed before the run (it continues that checkpoint, or --force).
+    /// May replace a checkpoint that existed before the run (it continues that checkpoint, or is forced).
     public var mayReplaceCheckpoint = false
 
-    public init(path: String, kind: OutputKind, option: String, role: String? = nil) {
+    public init(path: String, kind: OutputKind, setting: Setting, role: String? = nil) {
         self.path = path
         self.kind = kind
-        self.option = option
+        self.setting = setting
         self.role = role
     }
 
-    /// "--output m.ckpt", "the best checkpoint m.best.ckpt (from --output)"
-    var label: String { role.map { "\($0) \(path) (from \(option))" } ?? "\(option) \(path)" }
+    /// "--output m.ckpt", "the best checkpoint m.best.ckpt (from --output)", as the command line names the output
+    var label: SettingsMessage { role.map { "\($0) \(path) (from \(setting: setting))" } ?? "\(setting: setting) \(path)" }
 }
 
 public struct OutputSafety: Sendable {
@@ -172,7 +175,7 @@ public struct OutputSafety: Sendable {
             return
         }
         guard status.isRegular, let start = FileKinds.prefix(of: output.path), output.kind.recognises(start) else {
-            throw OutputRefusal.foreign(output: output.label, kind: output.kind, option: output.option)
+            throw OutputRefusal.foreign(output: output.label, kind: output.kind, setting: output.setting)
         }
     }
 

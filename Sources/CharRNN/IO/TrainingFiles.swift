@@ -177,27 +177,27 @@ public enum TrainingFiles {
     /// from x.best.ckpt keeps that file as its best checkpoint.
     public static func outputSafety(corpus: [String], resume: String?, output: String, metrics: String?, force: Bool) -> OutputSafety {
         var inputs = corpus.map { ReadInput(path: $0, role: corpus.count == 1 ? "the corpus" : "a file of the corpus") }
-        if let resume { inputs.append(ReadInput(path: resume, role: "the checkpoint given to --resume", isResumed: true)) }
+        if let resume { inputs.append(ReadInput(path: resume, role: "the checkpoint given to \(setting: .resume)", isResumed: true)) }
         let resumed = resume.flatMap { FileIdentity(path: $0) }
         let continuesLatest = resumed != nil && resumed == FileIdentity(path: output)
         // Resumed from its best checkpoint (x.best.ckpt into x.ckpt): that file stays the best, which
         // the trainer replaces only with a better one.
         let continuesBest = resumed != nil && resumed == FileIdentity(path: bestPath(for: output))
-        var latest = PlannedOutput(path: output, kind: .checkpoint, option: "--output")
+        var latest = PlannedOutput(path: output, kind: .checkpoint, setting: .output)
         latest.mayReplaceResumed = true
         latest.mayReplaceCheckpoint = force || continuesLatest
-        var best = PlannedOutput(path: bestPath(for: output), kind: .checkpoint, option: "--output", role: "the best checkpoint")
+        var best = PlannedOutput(path: bestPath(for: output), kind: .checkpoint, setting: .output, role: "the best checkpoint")
         best.mayReplaceResumed = continuesBest
         best.mayReplaceCheckpoint = force || continuesLatest || continuesBest
         var outputs = [latest, best]
         for checkpoint in [latest, best] {
-            outputs.append(PlannedOutput(path: CheckpointLock.path(for: checkpoint.path), kind: .lock, option: "--output",
+            outputs.append(PlannedOutput(path: CheckpointLock.path(for: checkpoint.path), kind: .lock, setting: .output,
                                          role: "the lock file"))
         }
         if let metrics {
-            outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, option: "--metrics", role: "the metrics log"))
+            outputs.append(PlannedOutput(path: metrics, kind: .metricsLog, setting: .metrics, role: "the metrics log"))
             if logIsLocked(metrics) {
-                outputs.append(PlannedOutput(path: CheckpointLock.path(for: metrics), kind: .lock, option: "--metrics", role: "the lock file"))
+                outputs.append(PlannedOutput(path: CheckpointLock.path(for: metrics), kind: .lock, setting: .metrics, role: "the lock file"))
             }
         }
         return OutputSafety(inputs: inputs, outputs: outputs)

@@ -28,9 +28,9 @@ public enum Precision: String, CaseIterable, Sendable, Codable {
     static let bf16Hardware = charnn_bf16_supported() != 0
 
     /// The precision a run asking for `self` uses here, and the one line that says why when it differs.
-    public var resolved: (precision: Precision, notice: String?) {
+    public var resolved: (precision: Precision, notice: SettingsMessage?) {
         if self == .bf16 && !Precision.bf16Available {
-            return (.fp32, "this CPU has no bfloat16 dot products (AVX-512 BF16); using --precision fp32")
+            return (.fp32, "this CPU has no bfloat16 dot products (AVX-512 BF16); using \(setting: .precision) fp32")
         }
         return (self, nil)
     }

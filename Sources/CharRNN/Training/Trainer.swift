@@ -58,7 +58,7 @@ public final class Trainer {
     /// state of the last checkpoint (or the start) with half the learning rate before giving up.
     public let maxRollbacks: Int
     public private(set) var rollbacksUsed = 0
-    private var warnings: [String] = []
+    private var warnings: [SettingsMessage] = []
     private let resumedAt: Int?
 
     /// - Parameters:
@@ -86,7 +86,7 @@ public final class Trainer {
         if BatchStreams(range: split.train, batch: options.batchSize, steps: options.seqLength) == nil {
             let (b, t) = Trainer.largestBatch(fitting: split.train.count, batch: options.batchSize, steps: options.seqLength)
             warnings.append("the training text (\(split.train.count) characters) is shorter than one batch of "
-                + "\(options.batchSize)×\(options.seqLength); using --batch-size \(b) --seq-length \(t)")
+                + "\(options.batchSize)×\(options.seqLength); using \(setting: .batchSize) \(b) \(setting: .seqLength) \(t)")
             options.batchSize = b
             options.seqLength = t
         }
@@ -108,7 +108,7 @@ public final class Trainer {
         let start = ResumePolicy.start(resuming: snapshot, options: options, config: model.config,
                                        parameterCount: model.parameters.count)
         (progress, optimizer, state) = (start.progress, start.optimizer, start.state)
-        if let warning = start.warning { warnings.append(warning) }
+        if let warning = start.warning { warnings.append(SettingsMessage(warning)) }
         optimizer.learningRate = progress.learningRate
         progress.optimizerSteps = optimizer.stepCount
         resumedAt = snapshot.map { $0.progress.iteration }

@@ -2,7 +2,7 @@
 // errors that end a run.
 
 public enum TrainingEvent: Sendable {
-    case warning(String)
+    case warning(SettingsMessage)
     case started(TrainingStart)
     case step(StepReport)
     case validated(ValidationReport)

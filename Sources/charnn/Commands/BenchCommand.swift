@@ -112,7 +112,7 @@ enum BenchCommand: Command {
         var out: [Precision] = [], warned = false
         for precision in asked {
             let (ran, notice) = precision.resolved
-            if let notice, !warned { Console.warning(notice); warned = true }
+            if let notice, !warned { Console.warning(notice.text(naming: \.option)); warned = true }
             if !out.contains(ran) { out.append(ran) }
         }
         return out

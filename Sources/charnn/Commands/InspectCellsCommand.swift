@@ -196,13 +196,13 @@ enum InspectCellsCommand: Command {
     /// file), in a directory that exists, and by one run at a time (the lock a checkpoint's writer takes).
     static func claimOutputs(_ output: String, format: Format, checkpoint: String, text: String) throws -> [CheckpointLock] {
         var paths = [output]
-        var outputs = [PlannedOutput(path: output, kind: .inspection, option: "--output")]
+        var outputs = [PlannedOutput(path: output, kind: .inspection, setting: .output)]
         if format == .npy {
             paths.append(sidecarPath(for: output))
-            outputs.append(PlannedOutput(path: paths[1], kind: .inspection, option: "--output", role: "the sidecar"))
+            outputs.append(PlannedOutput(path: paths[1], kind: .inspection, setting: .output, role: "the sidecar"))
         }
         for path in paths {
-            outputs.append(PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, option: "--output", role: "the lock file"))
+            outputs.append(PlannedOutput(path: CheckpointLock.path(for: path), kind: .lock, setting: .output, role: "the lock file"))
         }
         let inputs = [ReadInput(path: checkpoint, role: "the checkpoint"), ReadInput(path: text, role: "the text")]
         return try OutputSafety(inputs: inputs, outputs: outputs).claim(locking: paths)

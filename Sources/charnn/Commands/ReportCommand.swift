@@ -57,6 +57,6 @@ enum ReportCommand: Command {
     static func checkOutput(_ path: String, checkpoint: String, log: String?) throws {
         var inputs = [ReadInput(path: checkpoint, role: "the checkpoint")]
         if let log { inputs.append(ReadInput(path: log, role: "its metrics log")) }
-        _ = try OutputSafety(inputs: inputs, outputs: [PlannedOutput(path: path, kind: .report, option: "--output")]).claim()
+        _ = try OutputSafety(inputs: inputs, outputs: [PlannedOutput(path: path, kind: .report, setting: .output)]).claim()
     }
 }
