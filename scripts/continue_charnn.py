@@ -12,13 +12,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+# charnn's cell types by checkpoint name, each with the PyTorch module that computes it (charnn's rnn
+# is nn.RNN's tanh). A module takes (input, state) with batch_first=True and names its tensors
+# weight_ih_l0, ... as nn.RNN does; its state is h, or (h, c) for a cell with a cell state. A new
+# cell goes at the end: Tests/Fixtures/make_torch_fixture.py seeds each cell's weights by its place here.
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
 class CharRNN(nn.Module):
     """charnn's model. The attribute names make the state_dict keys charnn's tensor names:
     rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, ..., decoder.weight, decoder.bias."""
 
     def __init__(self, cell, vocab_size, hidden, layers, dropout=0.0):
         super().__init__()
-        recurrent = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]  # charnn's rnn is nn.RNN's tanh
+        recurrent = CELLS[cell]
         self.vocab_size = vocab_size
         self.rnn = recurrent(vocab_size, hidden, layers, batch_first=True, dropout=dropout)
         self.decoder = nn.Linear(hidden, vocab_size)

@@ -1,10 +1,12 @@
 // charnn against PyTorch's own answers (Tests/Fixtures/torch_fixture.json, written by
 // make_torch_fixture.py): logits, loss, every gradient, initial-state gradients and final states
-// of each cell at two layers, from a zero and from a nonzero initial state.
+// of each cell at two layers, from a zero and from a nonzero initial state; and the cells' own
+// Double equations (`RecurrentCell.referenceUnit`, which the forward test trusts) against the same answers.
 
 import Foundation
 import XCTest
 @testable import CharRNN
+import TestSupport
 
 /// The fixture's reference is float64 PyTorch from float32 weights, so the differences measured
 /// here are charnn's float32 arithmetic alone (its roundings, u = 2⁻²⁴ ≈ 6e-8, and its vector
@@ -159,6 +161,38 @@ final class TorchFixtureTests: XCTestCase {
                 XCTAssertTrue(result.failures.isEmpty, "\(label): \(result.failures.count) values differ from PyTorch's:\n"
                               + result.failures.prefix(8).joined(separator: "\n"))
                 print("TorchFixtureTests: \(label): \(result.compared) values, largest difference \(result.worstOfScale) of the tensor's scale")
+            }
+        }
+    }
+
+    /// Each cell's `referenceUnit`, the Double equations that CellForwardTests, InspectionTests and
+    /// TrainingTests check the fast kernels against at sizes the fixture does not cover, against
+    /// PyTorch itself: the slow reference network's logits and final state for the fixture's runs.
+    /// Both sides are float64 from the same float32 weights and states, and the fixture keeps 12
+    /// significant digits, so they agree to about 1e-12; a misread equation moves values by 1e-2.
+    func testEveryCellsReferenceEquationsAgreeWithPyTorch() throws {
+        let fixture = try loadFixture()
+        let T = fixture.steps, B = fixture.batch, H = fixture.hidden, L = fixture.layers, V = fixture.vocab_size
+        for c in fixture.cells {
+            let reference = ReferenceNetwork(model: try model(fixture, c))
+            for run in c.runs {
+                var worst = 0.0
+                func compare(_ value: Double, _ torch: Double) { worst = max(worst, abs(value - torch)) }
+                for b in 0..<B {
+                    // Stream b's (L, H) slice of an (L, B, H) state; zero where the run has none.
+                    func slice(_ state: [Double]?) -> [[Double]] { (0..<L).map { l in (0..<H).map { state?[(l * B + b) * H + $0] ?? 0 } } }
+                    let ref = reference.run(ids: (0..<T).map { fixture.inputs[$0 * B + b] },
+                                            h0: slice(run.initial_state?.h), c0: slice(run.initial_state?.c))
+                    for t in 0..<T { for j in 0..<V { compare(ref.logits[t][j], run.logits[(t * B + b) * V + j]) } }
+                    for l in 0..<L {
+                        for j in 0..<H {
+                            compare(ref.hs[l][T - 1][j], run.final_state.h[(l * B + b) * H + j])
+                            if let finalC = run.final_state.c { compare(ref.cs[l][T - 1][j], finalC[(l * B + b) * H + j]) }
+                        }
+                    }
+                }
+                let label = "\(c.cell) \(run.initial_state == nil ? "zero" : "nonzero") state"
+                XCTAssertLessThan(worst, 1e-9, "\(label): the reference equations differ from PyTorch's")
             }
         }
     }

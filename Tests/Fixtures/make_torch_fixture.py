@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch's answers for charnn's model, kept as a fixture the Swift tests read (as llm.c keeps one).
 
-For each cell (nn.RNN with tanh, nn.LSTM, nn.GRU) at two layers with small shapes (V=7, H=5, B=3,
+For each cell of that program's CELLS (nn.RNN with tanh, nn.LSTM, nn.GRU, ...) at two layers with small shapes (V=7, H=5, B=3,
 T=4), fixed weights and a fixed batch, it records the logits, the loss (the mean cross-entropy
 over the B*T positions, the loss whose gradient charnn's backward computes), every parameter's
 gradient, the gradient with respect to the initial state and the final state: once from a zero
@@ -36,7 +36,6 @@ V, H, L, B, T = 7, 5, 2, 3, 4
 INPUTS = [[0, 3, 6, 2], [5, 1, 4, 0], [2, 6, 1, 3]]
 TARGETS = [[3, 6, 2, 5], [1, 4, 0, 6], [6, 1, 3, 4]]
 WEIGHT_BOUND = 0.6  # a little above PyTorch's 1/sqrt(H) = 0.45, so gates are far from 0.5 and differ
-SEEDS = {"rnn": 1, "lstm": 2, "gru": 3}
 
 
 def snippet():
@@ -44,6 +43,18 @@ def snippet():
     namespace = {"__name__": "continue_in_pytorch"}
     exec(compile(CONTINUE_IN_PYTORCH, PROGRAM, "exec"), namespace)
     return namespace
+
+
+def seeded_cells(program):
+    """(cell, seed of its weights) for each cell of the program's CELLS: its place there, from 1
+    (rnn 1, lstm 2, gru 3), so a cell added at the end leaves the other cells' numbers as they were."""
+    return [(cell, place) for place, cell in enumerate(program["CELLS"], start=1)]
+
+
+def has_cell_state(torch, model):
+    """Whether the model's state is (h, c) rather than h, asked of the model itself."""
+    with torch.no_grad():
+        return isinstance(model(torch.tensor(INPUTS))[1], tuple)
 
 
 def rounded(values):
@@ -56,15 +67,16 @@ def time_major(t):
     return t.transpose(0, 1).reshape(-1).tolist()
 
 
-def run(torch, F, model, cell, h0, c0):
-    """One forward/backward pass from the given float64 initial state (L, B, H)."""
+def run(torch, F, model, cell_state, h0, c0):
+    """One forward/backward pass from the given float64 initial state (L, B, H); c0 is used where
+    the cell has a cell state."""
     model.zero_grad()
     h0 = h0.clone().requires_grad_(True)
-    c0 = c0.clone().requires_grad_(True) if cell == "lstm" else None
-    logits, final = model(torch.tensor(INPUTS), (h0, c0) if cell == "lstm" else h0)
+    c0 = c0.clone().requires_grad_(True) if cell_state else None
+    logits, final = model(torch.tensor(INPUTS), (h0, c0) if cell_state else h0)
     loss = F.cross_entropy(logits.reshape(-1, V), torch.tensor(TARGETS).reshape(-1))
     loss.backward()
-    final_h, final_c = final if cell == "lstm" else (final, None)
+    final_h, final_c = final if cell_state else (final, None)
     out = {
         "logits": rounded(time_major(logits.detach())),
         "loss": loss.item(),
@@ -72,7 +84,7 @@ def run(torch, F, model, cell, h0, c0):
         "initial_state_gradients": {"h": rounded(h0.grad.reshape(-1).tolist())},
         "final_state": {"h": rounded(final_h.detach().reshape(-1).tolist())},
     }
-    if cell == "lstm":
+    if cell_state:
         out["initial_state_gradients"]["c"] = rounded(c0.grad.reshape(-1).tolist())
         out["final_state"]["c"] = rounded(final_c.detach().reshape(-1).tolist())
     return out
@@ -81,9 +93,10 @@ def run(torch, F, model, cell, h0, c0):
 def fixture():
     import torch
     import torch.nn.functional as F
-    CharRNN = snippet()["CharRNN"]
+    program = snippet()
+    CharRNN = program["CharRNN"]
     cells = []
-    for cell, seed in SEEDS.items():
+    for cell, seed in seeded_cells(program):
         generator = torch.Generator().manual_seed(seed)
         model = CharRNN(cell, V, H, L)
         weights = {}
@@ -93,13 +106,14 @@ def fixture():
                 p.copy_(w)
                 weights[name] = w.reshape(-1).tolist()  # float32 values, exact in a float64 repr
         model = model.double()
+        cell_state = has_cell_state(torch, model)
         zero = torch.zeros(L, B, H, dtype=torch.float64)
         states = (torch.rand(2, L, B, H, generator=generator, dtype=torch.float32) - 0.5).double()
-        zero_run = run(torch, F, model, cell, zero, zero)
+        zero_run = run(torch, F, model, cell_state, zero, zero)
         zero_run["initial_state"] = None
-        nonzero_run = run(torch, F, model, cell, states[0], states[1])
+        nonzero_run = run(torch, F, model, cell_state, states[0], states[1])
         nonzero_run["initial_state"] = {"h": states[0].reshape(-1).tolist()}
-        if cell == "lstm":
+        if cell_state:
             nonzero_run["initial_state"]["c"] = states[1].reshape(-1).tolist()
         cells.append({"cell": cell, "parameters": weights, "runs": [zero_run, nonzero_run]})
     return {

@@ -1,6 +1,8 @@
-// A slow, obvious implementation of the same networks in Double with plain loops, written from
-// the equations (PyTorch's documentation for nn.RNN / nn.LSTM / nn.GRU), to check the fast
-// forward pass against. It shares no code with the library beyond reading its parameters.
+// A slow, obvious implementation of the same networks in Double with plain loops, to check the
+// fast forward pass against. It shares no code with the library beyond reading its parameters and
+// each cell's own equations for one unit (`RecurrentCell.referenceUnit`, written plainly in Double
+// beside the fast kernels and checked against PyTorch by the fixture); the matrix products, the
+// layer stacking and the decoder are written here.
 
 import Foundation
 @testable import CharRNN
@@ -16,16 +18,14 @@ public struct ReferenceNetwork {
         tensors = t
     }
 
-    func sig(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
-
     /// W (rows × cols) · x
     func matvec(_ w: [Double], rows: Int, cols: Int, _ x: [Double]) -> [Double] {
         (0..<rows).map { r in (0..<cols).reduce(0.0) { $0 + w[r * cols + $1] * x[$1] } }
     }
 
     /// Runs one stream from (h0, c0) (per layer, H each) over `ids`; returns the logits and, for
-    /// every layer l and step t, h, c (LSTM) and the gate values after their nonlinearity in the
-    /// cell's order (RNN h; LSTM i, f, g, o; GRU r, z, n), G·H each: hs[l][t], cs[l][t], gates[l][t].
+    /// every layer l and step t, h, c (as given where the cell has none) and the gate values after
+    /// their nonlinearity in the cell's `gates` order, G·H each: hs[l][t], cs[l][t], gates[l][t].
     public func run(ids: [Int32], h0: [[Double]], c0: [[Double]])
         -> (logits: [[Double]], hs: [[[Double]]], cs: [[[Double]]], gates: [[[Double]]]) {
         let H = config.hidden, V = config.vocabularySize
@@ -46,27 +46,13 @@ public struct ReferenceNetwork {
                 let gh = zip(matvec(wh, rows: G * H, cols: H, h[l]), bh).map(+)
                 var hNew = [Double](repeating: 0, count: H)
                 var act = [Double](repeating: 0, count: G * H)
-                switch config.cell {
-                case .rnn:
-                    for j in 0..<H { hNew[j] = tanh(gi[j] + gh[j]); act[j] = hNew[j] }
-                case .lstm:
-                    for j in 0..<H {
-                        let i = sig(gi[j] + gh[j])
-                        let f = sig(gi[H + j] + gh[H + j])
-                        let g = tanh(gi[2 * H + j] + gh[2 * H + j])
-                        let o = sig(gi[3 * H + j] + gh[3 * H + j])
-                        c[l][j] = f * c[l][j] + i * g
-                        hNew[j] = o * tanh(c[l][j])
-                        (act[j], act[H + j], act[2 * H + j], act[3 * H + j]) = (i, f, g, o)
-                    }
-                case .gru:
-                    for j in 0..<H {
-                        let r = sig(gi[j] + gh[j])
-                        let z = sig(gi[H + j] + gh[H + j])
-                        let n = tanh(gi[2 * H + j] + r * gh[2 * H + j])
-                        hNew[j] = (1 - z) * n + z * h[l][j]
-                        (act[j], act[H + j], act[2 * H + j]) = (r, z, n)
-                    }
+                for j in 0..<H {
+                    let unit = config.cell.implementation.referenceUnit(
+                        input: (0..<G).map { gi[$0 * H + j] }, recurrent: (0..<G).map { gh[$0 * H + j] },
+                        h: h[l][j], c: c[l][j])
+                    hNew[j] = unit.h
+                    c[l][j] = unit.c
+                    for k in 0..<G { act[k * H + j] = unit.gates[k] }
                 }
                 h[l] = hNew
                 hs[l].append(hNew)

@@ -5,6 +5,8 @@
 // H hidden units, I a layer's input width (V for layer 0, H above), G gate blocks (RNN 1, GRU 3,
 // LSTM 4). Activations are time-major: element (t, b, j) of a (T, B, H) buffer is at (t·B + b)·H + j.
 
+import Foundation
+
 /// A cell type: everything that differs between cells, so nothing outside Cells/ asks which one
 /// it is. The input-side products (x·W_ihᵀ before the time loop, the weight gradients after it)
 /// are the same for every cell, so `Model` does them once per layer as single large products.
@@ -57,7 +59,21 @@ protocol RecurrentCell {
     /// per-unit equations as `forward`, so the Floats are those of a T = 1 forward pass.
     static func step(_ w: LayerParameters, inputSide: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
                      h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, hidden H: Int)
+
+    /// The cell's equations for one unit, written plainly in Double: the slow reference the tests
+    /// check the fast kernels against at any size (the PyTorch fixture checks these equations
+    /// independently, at small sizes). input, recurrent: the unit's G pre-activations, one per gate
+    /// block in `gates` order, from the input side (W_ih·x + b_ih) and the recurrent side
+    /// (W_hh·h + b_hh), kept apart because a cell may combine them otherwise than by adding; h, c:
+    /// the unit's state (c is 0 without a cell state). Returns the new h, the new c (c as given
+    /// without a cell state) and the G gate values after their nonlinearity.
+    static func referenceUnit(input: [Double], recurrent: [Double], h: Double, c: Double)
+        -> (h: Double, c: Double, gates: [Double])
 }
+
+/// The nonlinearities of `referenceUnit`, in Double and written as their definitions.
+func referenceSigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+func referenceTanh(_ x: Double) -> Double { tanh(x) }
 
 extension RecurrentCell {
     /// nn.RNN, nn.LSTM and nn.GRU all have these four tensors per layer; only G differs.

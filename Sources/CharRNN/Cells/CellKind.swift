@@ -1,16 +1,22 @@
 // The registry of cell types: the name a checkpoint and `--cell` use for each, and the type that
 // implements it. Everything else about a cell (gates, caches, passes) is asked of that type.
 //
-// Adding a cell type (the compiler or a test stops you at each step you skip):
+// Adding a cell type takes three files and a regenerated fixture (the compiler or a test stops
+// you at each step you skip):
 //   1. one file in Cells/ with an enum conforming to `RecurrentCell`: its gates (letter, name,
 //      nonlinearity, in PyTorch's row order), cache needs, forward, backward, the one-step form,
-//      and the `GradientFault` its backward can be told to make (`plantedFault`);
+//      its equations for one unit in plain Double (`referenceUnit`, the slow reference the tests
+//      check the fast kernels against), and the `GradientFault` its backward can be told to make
+//      (`plantedFault`);
 //   2. a case below (its checkpoint and `--cell` name) and its row in `implementation`;
-//   3. its reference: the PyTorch module in Tests/Fixtures/make_torch_fixture.py, run to regenerate
-//      torch_fixture.json beside it, and its equations in the `switch` of
-//      Tests/TestSupport/ReferenceNetwork.swift (the slow Double network the forward test uses).
+//   3. its PyTorch module: an entry at the end of `CELLS` in scripts/continue_charnn.py (an
+//      nn.Module of nn.RNN's interface and tensor names where torch has none), then
+//      `python Tests/Fixtures/make_torch_fixture.py` (needs torch) to regenerate torch_fixture.json,
+//      which takes the cells, their seeds and whether they carry a cell state from that program.
 // Help text, completions, the man page and the per-cell tests (gradient check and its planted
 // fault, forward, fixture, inference step, inspection) follow from `allCases` and the description.
+// Only prose lists the cells by hand: the `--cell` rows of README.md and docs/usage.md (no test
+// reads them), and the benchmark's chosen models (Tests/Bench/compare.py, docs/benchmarks.md).
 // The gradient check differentiates numerically, so it assumes smooth nonlinearities: a ReLU cell
 // tried this way matched PyTorch's gradients and failed the check at units next to the kink.
 

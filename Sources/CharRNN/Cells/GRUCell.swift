@@ -65,6 +65,14 @@ enum GRUCell: RecurrentCell {
         return (r, z, n, hn, (1 - z) * n + z * hPrev)
     }
 
+    static func referenceUnit(input: [Double], recurrent: [Double], h: Double, c: Double)
+        -> (h: Double, c: Double, gates: [Double]) {
+        let r = referenceSigmoid(input[0] + recurrent[0])
+        let z = referenceSigmoid(input[1] + recurrent[1])
+        let n = referenceTanh(input[2] + r * recurrent[2])
+        return ((1 - z) * n + z * h, c, [r, z, n])
+    }
+
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
                          steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault) {
         let H = cache.hidden, GH = 3 * H

@@ -64,6 +64,16 @@ enum LSTMCell: RecurrentCell {
         return (i, f, g, o, c, tc, o * tc)
     }
 
+    static func referenceUnit(input: [Double], recurrent: [Double], h: Double, c: Double)
+        -> (h: Double, c: Double, gates: [Double]) {
+        let i = referenceSigmoid(input[0] + recurrent[0])
+        let f = referenceSigmoid(input[1] + recurrent[1])
+        let g = referenceTanh(input[2] + recurrent[2])
+        let o = referenceSigmoid(input[3] + recurrent[3])
+        let cNew = f * c + i * g
+        return (o * referenceTanh(cNew), cNew, [i, f, g, o])
+    }
+
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
                          steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault) {
         let H = cache.hidden, GH = 4 * H

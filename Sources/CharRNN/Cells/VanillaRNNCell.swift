@@ -42,6 +42,12 @@ enum VanillaRNNCell: RecurrentCell {
         vectorTanh(loadLanes(pre + j, n))
     }
 
+    static func referenceUnit(input: [Double], recurrent: [Double], h: Double, c: Double)
+        -> (h: Double, c: Double, gates: [Double]) {
+        let hNew = referenceTanh(input[0] + recurrent[0])
+        return (hNew, c, [hNew])
+    }
+
     static func backward(_ w: LayerParameters, _ cache: LayerCache, dH: UnsafePointer<Float>,
                          steps T: Int, batch B: Int, streams: Range<Int>, fault: GradientFault) {
         let H = cache.hidden
