@@ -204,7 +204,7 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
 	done
 
 # Peak memory of training on a MEMCHECK_MB MB corpus against a 1 MB one, as bytes per character
-# (the text is held as one-byte ids; the figure is in the README). Corpora are generated in .build/memcheck/.
+# (the text is held as one-byte ids; the figure is in docs/reliability.md). Corpora are generated in .build/memcheck/.
 MEMCHECK_MB ?= 100
 memcheck: build
 	$(PYTHON) Tests/Memory/memcheck.py --bin $(BIN) --large-mb $(MEMCHECK_MB)

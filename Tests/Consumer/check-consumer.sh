@@ -26,7 +26,7 @@ let package = Package(
     targets: [.executableTarget(name: "app", dependencies: [.product(name: "CharRNN", package: "charnn")])]
 )
 SWIFT
-# The README's example: load, sample, eval.
+# docs/library.md's example: load, sample, eval.
 cat > "$work/app/Sources/app/main.swift" <<'SWIFT'
 import CharRNN
 
