@@ -26,26 +26,13 @@ let package = Package(
     targets: [.executableTarget(name: "app", dependencies: [.product(name: "CharRNN", package: "charnn")])]
 )
 SWIFT
-# docs/library.md's example: load, sample, eval.
-cat > "$work/app/Sources/app/main.swift" <<'SWIFT'
-import CharRNN
-
-let checkpoint = try Checkpoint.read(from: CommandLine.arguments[1])
-var options = SamplingOptions()        // seed 123, as charnn sample
-options.length = 200
-options.temperature = 0.8
-options.prime = "the "
-var text = options.prime
-let sampler = Sampler(model: checkpoint.model, vocabulary: checkpoint.vocabulary)
-try sampler.generate(options) { text.unicodeScalars.append($0) }
-print(text)
-
-let corpus = try Corpus.load(path: CommandLine.arguments[2], vocabulary: checkpoint.vocabulary,
-                             normalization: checkpoint.text)
-if let result = evaluate(checkpoint.model, tokens: corpus.tokens) {
-    print(String(format: "loss %.6f nats/char over %d characters", result.loss, result.characters))
-}
-SWIFT
+# The README's example (load, sample, eval), exactly as the README shows it.
+python3 - "$repository/README.md" > "$work/app/Sources/app/main.swift" <<'PY'
+import re, sys
+readme = open(sys.argv[1], encoding="utf-8").read()
+section = readme[readme.index("## Using the library"):]
+print(re.search(r"```swift\n(.*?)```", section, re.S).group(1), end="")
+PY
 
 python3 -c "print('the quick brown fox jumps over the lazy dog. she sells sea shells by the sea shore.\n' * 40, end='')" \
     > "$work/corpus.txt"
