@@ -189,7 +189,6 @@ public struct OutputSafety: Sendable {
     }
 }
 
-
 /// One reading of which files an `OutputSafety`'s inputs and outputs name.
 struct IdentityReading: Equatable {
     let inputs: [FileIdentity?]

@@ -36,7 +36,7 @@ public struct SettingsMessage: NamesSettings, Equatable, Sendable, ExpressibleBy
 
     private let pieces: [Piece]
 
-    public init(_ text: String) { pieces = [.text(text)] }
+    public init(_ text: String) { pieces = Self.joined([.text(text)]) }
     public init(stringLiteral text: String) { self.init(text) }
     public init(stringInterpolation: StringInterpolation) { pieces = stringInterpolation.pieces }
 
