@@ -38,7 +38,7 @@ final class ProgressDisplay {
     let live: Bool
     let config: ModelConfig
     let metrics: MetricsFile?
-    /// What the run trains in and why: "bf16 (AVX-512 BF16)".
+    /// What the run trains in and why: "fp32 (bf16 products run at 0.66× fp32's speed on this CPU)".
     let precision: String
     private var lastStep: StepReport?
     private var lineOpen = false

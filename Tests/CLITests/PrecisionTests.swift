@@ -26,10 +26,16 @@ final class PrecisionTests: CLITestCase {
         return (training?["options"] as? [String: Any])?["precision"] as? String
     }
 
+    /// The number `text` holds between `prefix` and `suffix` and nothing else, or nil.
+    func figure(in text: String, between prefix: String, and suffix: String) -> Double? {
+        guard text.hasPrefix(prefix), text.hasSuffix(suffix), text.count > prefix.count + suffix.count else { return nil }
+        return Double(text.dropFirst(prefix.count).dropLast(suffix.count))
+    }
+
     func notices(_ r: CommandResult) -> [String] { r.stderrLines.filter { $0.contains("bfloat16") } }
 
     /// What the run's header says it trains in: "charnn: LSTM 1×8, vocabulary 29, 1,234 parameters in bf16
-    /// (AVX-512 BF16); train …" → "bf16 (AVX-512 BF16)".
+    /// (AVX-512 BF16, 1.7× fp32's speed here); train …" → "bf16 (AVX-512 BF16, 1.7× fp32's speed here)".
     func precision(in r: CommandResult) -> String? {
         guard let header = r.stderrLines.first(where: { $0.hasPrefix("charnn: LSTM ") }),
               let start = header.range(of: " parameters in "), let end = header.range(of: "; train ") else { return nil }
@@ -82,17 +88,30 @@ final class PrecisionTests: CLITestCase {
         }
     }
 
-    /// A new run's default is auto: bf16 where the CPU has it, and the checkpoint records what ran, never auto.
+    /// A new run's default is auto: bf16 where the CPU has it and its products measure at least 1.2×
+    /// fp32's speed, the figure on the first line, and the checkpoint records what ran, never auto.
     func testAutoIsTheDefaultAndTheCheckpointRecordsWhatRan() throws {
         try corpus()
         for words in [[], ["--precision", "auto"], ["--precision", "AUTO"]] {
             let r = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "auto.ckpt", "--force"] + words,
                             environment: enabled)
             XCTAssertEqual(r.exitCode, 0, "\(r)")
-            XCTAssertEqual(precision(in: r), cpuHasBF16 ? "bf16 (AVX-512 BF16)" : "fp32 (no bf16 dot products on this CPU)", "\(r)")
-            XCTAssertEqual(try precision(of: "auto.ckpt"), cpuHasBF16 ? "bf16" : "fp32")
+            let said = try XCTUnwrap(precision(in: r), "\(r)")
+            guard cpuHasBF16 else {
+                XCTAssertEqual(said, "fp32 (no bf16 dot products on this CPU)")
+                XCTAssertEqual(try precision(of: "auto.ckpt"), "fp32")
+                continue
+            }
+            let faster = figure(in: said, between: "bf16 (AVX-512 BF16, ", and: "× fp32's speed here)")
+            let slower = figure(in: said, between: "fp32 (bf16 products run at ", and: "× fp32's speed on this CPU)")
+            let figure = try XCTUnwrap(faster ?? slower, "the first line names the measured speed: \(said)")
+            XCTAssertEqual(try precision(of: "auto.ckpt"), faster != nil ? "bf16" : "fp32", said)
+            XCTAssertTrue(faster != nil ? figure >= 1.2 : figure < 1.2, said)
         }
-        let bf16 = try run(["train", "corpus.txt", "--resume", "auto.ckpt", "--iterations", "3", "--output", "fallback.ckpt"],
+        let made = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "bf16.ckpt", "--precision", "bf16"],
+                           environment: enabled)
+        XCTAssertEqual(made.exitCode, 0, "\(made)")
+        let bf16 = try run(["train", "corpus.txt", "--resume", "bf16.ckpt", "--iterations", "3", "--output", "fallback.ckpt"],
                            environment: disabled)
         XCTAssertEqual(bf16.exitCode, 0, "\(bf16)")
         if cpuHasBF16 {

@@ -70,14 +70,16 @@ final class TrainingPlanTests: XCTestCase {
     }
 
     func testPrecisionIsKeptUnlessGiven() throws {
-        XCTAssertEqual(try resume(TrainingRequest()).options.precision, Precision.bf16Available ? .bf16 : .fp32)
+        XCTAssertEqual(try resume(TrainingRequest()).options.precision, Precision.bf16Available ? .bf16 : .fp32,
+                       "the checkpoint's bf16 where it can run, whether or not auto would choose it here")
         var request = TrainingRequest()
         request.precision = .fp32
         XCTAssertEqual(try resume(request).options.precision, .fp32)
     }
 
-    /// `auto` (a new run's default) is bf16 exactly where the CPU has it; an explicit choice is kept
-    /// where it can run; a resumed bf16 checkpoint falls back on a CPU without bf16; each says why.
+    /// `auto` (a new run's default) is bf16 exactly where the CPU has it and measures it faster; an
+    /// explicit choice is kept where it can run; a resumed bf16 checkpoint falls back on a CPU
+    /// without bf16; each says why.
     func testPrecisionChoiceAndItsReason() throws {
         let newRun = TrainingRequest()
         var fp32 = TrainingRequest(), bf16 = TrainingRequest()
@@ -85,8 +87,11 @@ final class TrainingPlanTests: XCTestCase {
         XCTAssertEqual(fp32.trainingPrecision(resuming: nil).precision, .fp32)
         XCTAssertEqual(fp32.trainingPrecision(resuming: .bf16).reason, "as asked")
         if Precision.bf16Available {
-            XCTAssertEqual(newRun.newRunOptions.precision, .bf16)
-            XCTAssertEqual(newRun.trainingPrecision(resuming: nil).reason, "AVX-512 BF16")
+            let pays = BF16Speedup.measured >= BF16Speedup.required
+            XCTAssertEqual(newRun.newRunOptions.precision, pays ? .bf16 : .fp32)
+            XCTAssertEqual(newRun.trainingPrecision(resuming: nil).reason,
+                           String(format: pays ? "AVX-512 BF16, %.2g× fp32's speed here" : "bf16 products run at %.2g× fp32's speed on this CPU",
+                                  BF16Speedup.measured))
             XCTAssertEqual(bf16.trainingPrecision(resuming: .fp32).precision, .bf16)
             XCTAssertEqual(newRun.trainingPrecision(resuming: .bf16).reason, "as the checkpoint trained")
         }
@@ -145,6 +150,26 @@ final class TrainingPlanTests: XCTestCase {
         XCTAssertEqual(iterations.stopCondition(options: TrainingOptions(), automatic: false), StopCondition(iterations: 7))
     }
 
+    /// `auto` takes bf16 only where it runs and its products measure at least `BF16Speedup.required`
+    /// times fp32's speed, and says the figure; an explicit choice or an absent bf16 never measures.
+    func testAutoTakesBF16OnlyWhereItIsMeasuredFaster() {
+        let never: () -> Double = { XCTFail("measured without need"); return 0 }
+        XCTAssertEqual(BF16Speedup.required, 1.2)
+        let zen = PrecisionChoice.auto.resolved(absence: nil, speedup: { 1.87 })
+        XCTAssertEqual(zen.precision, .bf16)
+        XCTAssertEqual(zen.reason, "AVX-512 BF16, 1.9× fp32's speed here")
+        let xeon = PrecisionChoice.auto.resolved(absence: nil, speedup: { 0.66 })
+        XCTAssertEqual(xeon.precision, .fp32)
+        XCTAssertEqual(xeon.reason, "bf16 products run at 0.66× fp32's speed on this CPU")
+        XCTAssertEqual(PrecisionChoice.auto.resolved(absence: nil, speedup: { 1.2 }).precision, .bf16)
+        XCTAssertEqual(PrecisionChoice.auto.resolved(absence: nil, speedup: { 1.19 }).precision, .fp32)
+        let none = PrecisionChoice.auto.resolved(absence: "no bf16 dot products on this CPU", speedup: never)
+        XCTAssertEqual(none.precision, .fp32)
+        XCTAssertEqual(none.reason, "no bf16 dot products on this CPU")
+        XCTAssertEqual(PrecisionChoice.bf16.resolved(absence: nil, speedup: never).precision, .bf16, "asked for, even where slower")
+        XCTAssertEqual(PrecisionChoice.fp32.resolved(absence: nil, speedup: never).precision, .fp32)
+    }
+
     func testANewRunTakesTheSettingsGivenOverTheLibraryDefaults() {
         var request = TrainingRequest()
         (request.hidden, request.cell, request.seed, request.validationFraction) = (64, .gru, 5, 0.1)
@@ -152,8 +177,8 @@ final class TrainingPlanTests: XCTestCase {
         XCTAssertEqual(TrainingRequest().newModel(vocabularySize: 9), ModelConfig(vocabularySize: 9))
         var expected = TrainingOptions(), defaults = TrainingOptions()
         (expected.seed, expected.validationFraction) = (5, 0.1)
-        // The precision is auto's: bf16 where this CPU has it.
-        (expected.precision, defaults.precision) = Precision.bf16Available ? (.bf16, .bf16) : (.fp32, .fp32)
+        // The precision is auto's: bf16 where this CPU has it and runs it faster.
+        (expected.precision, defaults.precision) = (PrecisionChoice.auto.resolved.precision, PrecisionChoice.auto.resolved.precision)
         XCTAssertEqual(request.newRunOptions, expected)
         XCTAssertEqual(TrainingRequest().newRunOptions, defaults)
     }
