@@ -99,10 +99,10 @@ private func fp32Product(_ transA: Transpose, _ transB: Transpose, m: Int, n: In
     gemm(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
 }
 
-/// Whether bf16 products pay on this CPU: having vdpbf16ps is not enough. An AMD EPYC (Zen 4) runs
-/// it at twice fp32's multiply-adds per cycle, and LSTM-128 training there ran at 1.7× fp32's speed;
-/// an Intel Xeon without AMX issues it on one port where fp32 multiply-adds have two, so rounding
-/// and packing the operands make it slower (0.66× on the same training).
+/// Whether bf16 products pay on this CPU: having vdpbf16ps is not enough. LSTM-128 training ran at
+/// 1.7× fp32's speed on an AMD EPYC (Zen 4) and at 0.66× on an Intel Xeon with AVX-512 BF16 (no
+/// AMX), where vdpbf16ps does no more multiply-adds per cycle than fp32's FMAs and the rounding and
+/// packing of the operands cost the rest.
 public enum BF16Speedup {
     /// `auto` takes bf16 only at least this much faster: a faster run for a small gain would not be
     /// worth its rounding, and the margin keeps a noisy measurement from flipping the choice.
