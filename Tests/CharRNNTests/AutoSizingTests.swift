@@ -27,7 +27,7 @@ final class AutoSizingTests: XCTestCase {
     }
 
     /// The chosen model is the largest that the budget, less 5 % for validation, feeds with 2
-    /// characters per parameter and 8,000·√(budget / 4 min) updates (at least 3,000), and the corpus
+    /// characters per parameter and 6,000·√(budget / 4 min) updates (at least 3,000), and the corpus
     /// with at most 3 parameters per character.
     func testChoiceSatisfiesBothLimitsAndTheNextSizeDoesNot() throws {
         for (seconds, characters) in [(300.0, 1_000_000), (1800.0, 1_000_000), (300.0, 5_000_000), (14_400.0, 100_000_000)] {
@@ -38,7 +38,7 @@ final class AutoSizingTests: XCTestCase {
                 let p = Double(config.parameterCount)
                 let rate = AutoSizing.predictedCharsPerSecond(config, measured: r.measured, rate: r.measuredCharsPerSecond)
                 let budget = rate * 0.95 * seconds
-                let updates = max(3000, 8000 * (seconds / 240).squareRoot())
+                let updates = max(3000, 6000 * (seconds / 240).squareRoot())
                 return budget >= 2 * p && budget / 2500 >= updates && p <= 3 * Double(characters)
             }
             XCTAssertTrue(fits(c.config.hidden), "\(seconds) s, \(characters): \(c.reason)")
@@ -56,11 +56,11 @@ final class AutoSizingTests: XCTestCase {
         (request5.precision, request30.precision) = (.bf16, .bf16)
         let five = AutoSizing.choose(request5), thirty = AutoSizing.choose(request30)
         // 2×192: 24.6 M characters in the 95 % of 5 min left by validation, at a predicted 86k chars/s:
-        // 9,825 updates (8,944 asked for; 2×256 would get 5,810), 24.6 epochs, so weight drop 0.2 and
-        // dropout 0.2 − 0.1; 2×320 in 30 min: 23,166 updates of the 21,909 asked for (2×384 would get
-        // 16,579), 57.9 epochs and more parameters than characters, so dropout 0.3 + 0.1 − 0.1.
+        // 9,825 updates (6,708 asked for; 2×256 would get 5,810), 24.6 epochs, so weight drop 0.2 and
+        // dropout 0.2 − 0.1; 2×384 in 30 min: 16,579 updates of the 16,432 asked for (2×448 would get
+        // fewer than 2×384), 41.4 epochs and more parameters than characters, so dropout 0.3 + 0.1 − 0.1.
         XCTAssertEqual(five.config.hidden, 192, five.reason)
-        XCTAssertEqual(thirty.config.hidden, 320, thirty.reason)
+        XCTAssertEqual(thirty.config.hidden, 384, thirty.reason)
         func updates(_ hidden: Int, _ seconds: Double) -> Double {
             let config = ModelConfig(cell: .lstm, layers: 2, hidden: hidden, vocabularySize: 65)
             return AutoSizing.predictedCharsPerSecond(config, measured: AutoSizingTests.reference, rate: 180_000) * 0.95 * seconds / 2500
@@ -70,7 +70,7 @@ final class AutoSizingTests: XCTestCase {
         XCTAssertEqual([five.config.dropout, five.config.weightDrop, thirty.config.dropout, thirty.config.weightDrop],
                        [0.1, 0.2, 0.3, 0.2])
         XCTAssertEqual(five.learningRate, 4e-3)
-        XCTAssertEqual(thirty.learningRate, Float(4e-3 * (256.0 / 320).squareRoot()), accuracy: 1e-9)
+        XCTAssertEqual(thirty.learningRate, Float(4e-3 * (256.0 / 384).squareRoot()), accuracy: 1e-9)
         XCTAssertTrue(five.reason.hasPrefix("chose LSTM 2×192, dropout 0.1, weight drop 0.2, lr 0.004, batch 50×50: ~24.6 M characters "
                                             + "(24.6 epochs, 48.4 per parameter)"), five.reason)
         XCTAssertTrue(five.reason.contains("in 5 min at "), five.reason)
@@ -143,9 +143,9 @@ final class AutoSizingTests: XCTestCase {
 
     func testRulesForRateValidationAndDropout() {
         // Updates grow as the square root of the budget: four times the time, twice the updates.
-        XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 240), 8000)
-        XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 960), 16_000)
-        XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 60), 4000)
+        XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 240), 6000)
+        XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 960), 12_000)
+        XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 135), 4500)
         XCTAssertEqual(AutoSizing.minimumIterations(budgetSeconds: 10), 3000, "never fewer than 3,000")
         XCTAssertEqual(AutoSizing.weightDrop(epochs: 7.9), 0)
         XCTAssertEqual(AutoSizing.weightDrop(epochs: 8), 0.2)

@@ -66,13 +66,17 @@ public enum AutoSizing {
     /// root of the budget: compute-optimal training grows the model and the data it sees about equally
     /// (Hoffmann et al. 2022), and at a fixed batch the data seen is the number of updates; never
     /// under 3,000. A bigger model learns more per update, but below this many the updates count for
-    /// more than the size: on the complete works in 4 min of bf16, 2×192 reached 1.466 nats/char in
-    /// 9,000 updates where 2×256 reached 1.496 in 5,000 and 2×128 1.518 in 18,000.
+    /// more than the size: on the complete works in 4 min, 2×192 reached 1.466 nats/char in 9,000
+    /// updates where 2×256 reached 1.496 in 5,000, and on Tiny Shakespeare in 5 min 2×192 reached
+    /// 1.449 in 10,500 where 2×256 reached 1.468 in 6,000. The floor sits just above those: a higher
+    /// one drops a slower machine to a size that loses more than the updates gain (2×128 reached
+    /// 1.518 in 18,000 on the complete works, and 1.507 in 16,900 on Tiny Shakespeare in 5 min of
+    /// fp32 on a CPU that measured 2×192 at 8,400 updates).
     public static func minimumIterations(budgetSeconds: Double) -> Double {
         max(3000, iterationsAtFourMinutes * (max(0, budgetSeconds) / 240).squareRoot())
     }
 
-    public static let iterationsAtFourMinutes = 8000.0
+    public static let iterationsAtFourMinutes = 6000.0
 
     /// Data: at most this many parameters per training character. char-rnn's advice is about as
     /// many parameters as characters; with the dropout this rule adds, up to about three times
