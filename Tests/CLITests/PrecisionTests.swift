@@ -106,7 +106,7 @@ final class PrecisionTests: CLITestCase {
             let slower = figure(in: said, between: "fp32 (bf16 products run at ", and: "× fp32's speed on this CPU)")
             let figure = try XCTUnwrap(faster ?? slower, "the first line names the measured speed: \(said)")
             XCTAssertEqual(try precision(of: "auto.ckpt"), faster != nil ? "bf16" : "fp32", said)
-            XCTAssertTrue(faster != nil ? figure >= 1.2 : figure < 1.2, said)
+            XCTAssertTrue(faster != nil ? figure >= 1.2 : figure <= 1.2, "1.2 or more for bf16 (1.19 shows as 1.2): \(said)")
         }
         let made = try run(["train", "corpus.txt"] + tinyModel + ["--iterations", "2", "--output", "bf16.ckpt", "--precision", "bf16"],
                            environment: enabled)

@@ -90,8 +90,7 @@ final class TrainingPlanTests: XCTestCase {
             let pays = BF16Speedup.measured >= BF16Speedup.required
             XCTAssertEqual(newRun.newRunOptions.precision, pays ? .bf16 : .fp32)
             XCTAssertEqual(newRun.trainingPrecision(resuming: nil).reason,
-                           String(format: pays ? "AVX-512 BF16, %.2g× fp32's speed here" : "bf16 products run at %.2g× fp32's speed on this CPU",
-                                  BF16Speedup.measured))
+                           PrecisionChoice.auto.resolved(absence: nil, speedup: { BF16Speedup.measured }).reason)
             XCTAssertEqual(bf16.trainingPrecision(resuming: .fp32).precision, .bf16)
             XCTAssertEqual(newRun.trainingPrecision(resuming: .bf16).reason, "as the checkpoint trained")
         }
@@ -163,6 +162,8 @@ final class TrainingPlanTests: XCTestCase {
         XCTAssertEqual(xeon.reason, "bf16 products run at 0.66× fp32's speed on this CPU")
         XCTAssertEqual(PrecisionChoice.auto.resolved(absence: nil, speedup: { 1.2 }).precision, .bf16)
         XCTAssertEqual(PrecisionChoice.auto.resolved(absence: nil, speedup: { 1.19 }).precision, .fp32)
+        XCTAssertEqual(PrecisionChoice.auto.resolved(absence: nil, speedup: { 257.4 }).reason, "AVX-512 BF16, 257× fp32's speed here",
+                       "as a debug build's unoptimised fp32 products measure")
         let none = PrecisionChoice.auto.resolved(absence: "no bf16 dot products on this CPU", speedup: never)
         XCTAssertEqual(none.precision, .fp32)
         XCTAssertEqual(none.reason, "no bf16 dot products on this CPU")

@@ -64,7 +64,7 @@ public enum PrecisionChoice: String, CaseIterable, Sendable {
         case (.bf16, nil): return (.bf16, "as asked")
         case (_, let absence?): return (.fp32, absence)
         case (.auto, nil):
-            let x = speedup(), figure = String(format: "%.2g× fp32's speed", x)
+            let x = speedup(), figure = String(format: x < 10 ? "%.2g× fp32's speed" : "%.0f× fp32's speed", x)
             return x >= BF16Speedup.required ? (.bf16, "AVX-512 BF16, \(figure) here")
                 : (.fp32, "bf16 products run at \(figure) on this CPU")
         }
